@@ -1,0 +1,117 @@
+//! The one error type of the core, with stable codes a UI can map to words.
+
+use crate::callback::CallbackError;
+use crate::http::HttpError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the operating system's random number generator failed: {0}")]
+    Rng(String),
+    #[error("the provider configuration is not usable: {0}")]
+    Config(String),
+    #[error("could not reach the provider's {endpoint} endpoint: {source}")]
+    Http {
+        endpoint: &'static str,
+        #[source]
+        source: HttpError,
+    },
+    #[error("provider discovery failed: {0}")]
+    Discovery(String),
+    #[error(transparent)]
+    Callback(#[from] CallbackError),
+    #[error("the token endpoint refused the code: {error}")]
+    TokenRejected {
+        error: String,
+        description: Option<String>,
+    },
+    #[error("the token response could not be used: {0}")]
+    TokenResponse(String),
+    #[error("the ID token is not valid: {0}")]
+    IdToken(String),
+    #[error("the userinfo response could not be used: {0}")]
+    UserInfo(String),
+    #[error("the userinfo response is about another account (sub differs from the ID token)")]
+    SubjectMismatch,
+    #[error("the profile picture was refused: {0}")]
+    Picture(String),
+    #[error("the sign-in was not finished in time")]
+    Expired,
+}
+
+impl Error {
+    pub(crate) fn http(endpoint: &'static str, source: HttpError) -> Self {
+        Error::Http { endpoint, source }
+    }
+
+    /// A stable, machine-readable code (`snake_case`) for the UI and for tests.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Rng(_) => "rng",
+            Error::Config(_) => "config",
+            Error::Http { .. } => "network",
+            Error::Discovery(_) => "discovery",
+            Error::Callback(e) => match e {
+                CallbackError::ProviderError { error, .. } if error == "access_denied" => {
+                    "access_denied"
+                }
+                CallbackError::ProviderError { .. } => "provider_error",
+                CallbackError::IssuerMismatch(_) | CallbackError::MissingIssuer => {
+                    "issuer_mismatch"
+                }
+                CallbackError::StateMismatch | CallbackError::MissingState => "state_mismatch",
+                CallbackError::MissingCode => "missing_code",
+                _ => "bad_redirect",
+            },
+            Error::TokenRejected { .. } => "token_rejected",
+            Error::TokenResponse(_) => "token_response",
+            Error::IdToken(_) => "id_token_invalid",
+            Error::UserInfo(_) => "userinfo",
+            Error::SubjectMismatch => "subject_mismatch",
+            Error::Picture(_) => "picture",
+            Error::Expired => "expired",
+        }
+    }
+
+    /// What happened, in plain words, for the person at the desktop.
+    pub fn user_message(&self) -> String {
+        match self {
+            Error::Callback(CallbackError::ProviderError { error, .. })
+                if error == "access_denied" =>
+            {
+                "The sign-in was cancelled at the provider. Nothing was shared with Pixie.".into()
+            }
+            Error::Callback(CallbackError::ProviderError { error, description }) => {
+                match description {
+                    Some(d) => format!("The provider stopped the sign-in ({error}): {d}"),
+                    None => format!("The provider stopped the sign-in ({error})."),
+                }
+            }
+            Error::Callback(CallbackError::IssuerMismatch(_) | CallbackError::MissingIssuer) => {
+                "The sign-in answer came from a different provider than the one Pixie asked. Pixie refused it to keep your account safe.".into()
+            }
+            Error::Callback(_) => {
+                "The link that came back from the browser does not match this sign-in.".into()
+            }
+            Error::Http { .. } => {
+                "Pixie could not reach the sign-in provider. Check your connection and try again."
+                    .into()
+            }
+            Error::Discovery(_) | Error::Config(_) => {
+                "Pixie could not load the sign-in provider's settings.".into()
+            }
+            Error::TokenRejected { .. } => {
+                "The provider did not accept the sign-in code. It may have expired or already been used.".into()
+            }
+            Error::IdToken(_) | Error::TokenResponse(_) => {
+                "The provider's answer failed Pixie's security checks, so Pixie did not sign you in.".into()
+            }
+            Error::UserInfo(_) | Error::SubjectMismatch => {
+                "Pixie could not read your profile from the provider, so it did not sign you in."
+                    .into()
+            }
+            Error::Picture(_) => "Your profile picture could not be loaded.".into(),
+            Error::Expired => "The sign-in took too long and was stopped.".into(),
+            Error::Rng(_) => "Pixie could not create a secure sign-in request.".into(),
+        }
+    }
+}

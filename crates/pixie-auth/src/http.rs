@@ -1,0 +1,171 @@
+//! The one HTTP client the core uses: rustls, no redirects, a timeout on every request,
+//! a size limit on every body, and plain `http` only for loopback addresses.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use openidconnect::{AsyncHttpClient, HttpRequest, HttpResponse};
+use url::{Host, Url};
+
+/// Largest JSON body (discovery, JWKS, token, userinfo) we read.
+pub const JSON_LIMIT: usize = 1024 * 1024;
+/// Largest profile picture we read.
+pub const PICTURE_LIMIT: usize = 2 * 1024 * 1024;
+
+/// Why an HTTP request failed before a response could be judged.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// RFC 8252 §8.3 / RFC 9700 §2.6: only loopback may use plain HTTP.
+    #[error("refusing plain http to a non-loopback host: {0}")]
+    InsecureUrl(String),
+    #[error("the request timed out")]
+    Timeout,
+    #[error("could not connect: {0}")]
+    Connect(String),
+    #[error("the response was larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("HTTP error: {0}")]
+    Other(String),
+}
+
+impl HttpError {
+    fn from_reqwest(err: reqwest::Error) -> Self {
+        if err.is_timeout() {
+            HttpError::Timeout
+        } else if err.is_connect() {
+            HttpError::Connect(err.to_string())
+        } else {
+            HttpError::Other(err.to_string())
+        }
+    }
+}
+
+/// True when a URL may be fetched: `https`, or `http` to a loopback address.
+pub fn is_allowed_url(url: &Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => is_loopback(url),
+        _ => false,
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// HTTP client with the limits above. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    inner: reqwest::Client,
+    body_limit: usize,
+}
+
+impl HttpClient {
+    /// A client with a 10 s per-request timeout and the JSON body limit.
+    pub fn new() -> Result<Self, HttpError> {
+        Self::with_timeout(Duration::from_secs(10))
+    }
+
+    pub fn with_timeout(timeout: Duration) -> Result<Self, HttpError> {
+        let inner = reqwest::Client::builder()
+            // RFC 9700 §4.11: never follow redirects from the token or userinfo endpoints.
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .user_agent(concat!("pixie/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(HttpError::from_reqwest)?;
+        Ok(Self {
+            inner,
+            body_limit: JSON_LIMIT,
+        })
+    }
+
+    /// The same client with another body limit (pictures).
+    pub fn with_body_limit(&self, limit: usize) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            body_limit: limit,
+        }
+    }
+
+    pub fn body_limit(&self) -> usize {
+        self.body_limit
+    }
+
+    /// Send one request and read at most `body_limit` bytes of the answer.
+    pub async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        let url = Url::parse(&request.uri().to_string())
+            .map_err(|e| HttpError::Other(format!("bad URL: {e}")))?;
+        if !is_allowed_url(&url) {
+            return Err(HttpError::InsecureUrl(url.origin().ascii_serialization()));
+        }
+        let (parts, body) = request.into_parts();
+        let mut builder = self.inner.request(parts.method, url).body(body);
+        for (name, value) in parts.headers.iter() {
+            builder = builder.header(name, value);
+        }
+        let mut response = builder.send().await.map_err(HttpError::from_reqwest)?;
+        let limit = self.body_limit;
+        if response
+            .content_length()
+            .is_some_and(|len| len > limit as u64)
+        {
+            return Err(HttpError::TooLarge { limit });
+        }
+        let status = response.status();
+        let headers = response.headers().clone();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(HttpError::from_reqwest)? {
+            if body.len() + chunk.len() > limit {
+                return Err(HttpError::TooLarge { limit });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let mut out = HttpResponse::new(body);
+        *out.status_mut() = status;
+        *out.headers_mut() = headers;
+        Ok(out)
+    }
+}
+
+impl<'c> AsyncHttpClient<'c> for HttpClient {
+    type Error = HttpError;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, HttpError>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(self.execute(request))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        for ok in [
+            "https://accounts.example.com/",
+            "http://127.0.0.1:8080/x",
+            "http://[::1]:1/",
+            "http://localhost:3000/",
+        ] {
+            assert!(is_allowed_url(&Url::parse(ok).unwrap()), "{ok}");
+        }
+        for bad in [
+            "http://example.com/",
+            "http://127.0.0.1.example.com/",
+            "ftp://127.0.0.1/",
+            "file:///etc/passwd",
+            "dev.pixie.app:/oauth/callback",
+        ] {
+            assert!(!is_allowed_url(&Url::parse(bad).unwrap()), "{bad}");
+        }
+    }
+}

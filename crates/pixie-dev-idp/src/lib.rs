@@ -1,0 +1,211 @@
+//! `pixie-dev-idp`: a small, real OpenID Provider for developing and testing native-app sign-in.
+//!
+//! It implements the authorization code flow with PKCE (S256 required), signed RS256 ID tokens,
+//! userinfo, refresh-token rotation with reuse detection, RFC 7009 revocation, RP-initiated
+//! logout and RFC 9207 `iss` on every authorization response. Its sign-in page asks a person to
+//! pick or type a name; there are no passwords because there is nothing to protect.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), pixie_dev_idp::IdpError> {
+//! let idp = pixie_dev_idp::DevIdp::start(pixie_dev_idp::IdpConfig::default()).await?;
+//! println!("issuer: {}", idp.issuer());
+//! # Ok(()) }
+//! ```
+
+mod avatar;
+mod clock;
+mod keys;
+mod pages;
+mod routes;
+mod store;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub use avatar::avatar_png;
+pub use clock::Clock;
+
+/// The redirect URI Pixie registers by default (RFC 8252 §7.1 private-use scheme).
+pub const PIXIE_REDIRECT_URI: &str = "dev.pixie.app:/oauth/callback";
+/// The client id Pixie uses with the demo provider.
+pub const PIXIE_CLIENT_ID: &str = "pixie-desktop";
+
+#[derive(Debug, thiserror::Error)]
+pub enum IdpError {
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("signing key: {0}")]
+    Key(String),
+    #[error("random number generator: {0}")]
+    Rng(String),
+}
+
+/// A registered client.
+#[derive(Clone, Debug)]
+pub struct ClientRegistration {
+    pub client_id: String,
+    /// Exact redirect URIs. A `http://127.0.0.1/…` entry matches any port (RFC 8252 §7.3).
+    pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send the browser back to.
+    pub post_logout_redirect_uris: Vec<String>,
+}
+
+impl ClientRegistration {
+    pub fn pixie() -> Self {
+        Self {
+            client_id: PIXIE_CLIENT_ID.into(),
+            redirect_uris: vec![
+                PIXIE_REDIRECT_URI.into(),
+                "http://127.0.0.1/oauth/callback".into(),
+            ],
+            post_logout_redirect_uris: vec!["dev.pixie.app:/oauth/logout".into()],
+        }
+    }
+}
+
+/// How the provider behaves.
+#[derive(Clone, Debug)]
+pub struct IdpConfig {
+    /// Address to listen on; port 0 picks a free one.
+    pub addr: SocketAddr,
+    pub clients: Vec<ClientRegistration>,
+    /// Life of an authorization code (RFC 6749 §4.1.2 recommends at most 10 minutes).
+    pub code_ttl: Duration,
+    pub access_token_ttl: Duration,
+    pub id_token_ttl: Duration,
+}
+
+impl Default for IdpConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            clients: vec![ClientRegistration::pixie()],
+            code_ttl: Duration::from_secs(60),
+            access_token_ttl: Duration::from_secs(3600),
+            id_token_ttl: Duration::from_secs(600),
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    pub issuer: String,
+    pub config: IdpConfig,
+    pub keys: keys::Keys,
+    pub store: Mutex<store::Store>,
+    pub clock: Clock,
+}
+
+/// A running provider. Dropping it stops the server.
+pub struct DevIdp {
+    issuer: String,
+    addr: SocketAddr,
+    clock: Clock,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl DevIdp {
+    /// Bind, generate a signing key and serve on the current tokio runtime.
+    pub async fn start(config: IdpConfig) -> Result<Self, IdpError> {
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .map_err(|source| IdpError::Bind {
+                addr: config.addr,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| IdpError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+        let issuer = format!("http://{addr}");
+        let keys = tokio::task::spawn_blocking(keys::Keys::generate)
+            .await
+            .map_err(|e| IdpError::Key(e.to_string()))??;
+        let clock = Clock::default();
+        let shared = Arc::new(Shared {
+            issuer: issuer.clone(),
+            config,
+            keys,
+            store: Mutex::new(store::Store::default()),
+            clock: clock.clone(),
+        });
+        let app = routes::router(shared.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "demo provider stopped");
+            }
+        });
+        tracing::info!(%issuer, "demo OpenID provider listening");
+        Ok(Self {
+            issuer,
+            addr,
+            clock,
+            shared,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// The issuer identifier, e.g. `http://127.0.0.1:43121`.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The provider's clock; tests move it to expire codes and tokens.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// How many refresh-token families are still live (tests of revocation and reuse).
+    pub fn live_refresh_families(&self) -> usize {
+        self.shared
+            .store
+            .lock()
+            .map(|s| s.live_families())
+            .unwrap_or(0)
+    }
+
+    /// Stop serving and wait for the server task to end.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for DevIdp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// `n` random bytes from the OS RNG, base64url.
+pub(crate) fn random_token(n: usize) -> Result<String, IdpError> {
+    let mut buf = vec![0u8; n];
+    getrandom::fill(&mut buf).map_err(|e| IdpError::Rng(e.to_string()))?;
+    Ok(URL_SAFE_NO_PAD.encode(buf))
+}

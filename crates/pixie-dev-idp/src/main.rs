@@ -1,0 +1,59 @@
+//! `pixie-dev-idp --port N`: run the demo OpenID Provider on loopback until stopped.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use clap::Parser;
+use pixie_dev_idp::{ClientRegistration, DevIdp, IdpConfig};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "A local OpenID Provider for developing native-app sign-in"
+)]
+struct Args {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Extra client to register, as CLIENT_ID=REDIRECT_URI (repeatable).
+    #[arg(long = "client", value_name = "ID=URI")]
+    clients: Vec<String>,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "pixie_dev_idp=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let mut config = IdpConfig {
+        addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), args.port),
+        ..IdpConfig::default()
+    };
+    for spec in &args.clients {
+        let Some((id, uri)) = spec.split_once('=') else {
+            eprintln!("--client wants ID=REDIRECT_URI, got `{spec}`");
+            return std::process::ExitCode::from(2);
+        };
+        config.clients.push(ClientRegistration {
+            client_id: id.into(),
+            redirect_uris: vec![uri.into()],
+            post_logout_redirect_uris: vec![],
+        });
+    }
+    let idp = match DevIdp::start(config).await {
+        Ok(idp) => idp,
+        Err(e) => {
+            eprintln!("pixie-dev-idp: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    // The issuer on stdout, alone on its line, so scripts can read it.
+    println!("{}", idp.issuer());
+    let _ = tokio::signal::ctrl_c().await;
+    idp.shutdown().await;
+    std::process::ExitCode::SUCCESS
+}

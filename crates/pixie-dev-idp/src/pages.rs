@@ -1,0 +1,110 @@
+//! The HTML a person sees at the demo provider. Every value is escaped.
+
+use crate::store::PRESET_USERS;
+
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+:root { color-scheme: light dark; --accent: #6d4aff; --fg: #1d1b29; --muted: #5f5b73; --bg: #f6f5fb; --card: #fff; --line: #dedbea; }
+@media (prefers-color-scheme: dark) { :root { --fg: #ecebf5; --muted: #aaa6c0; --bg: #15141c; --card: #201e2a; --line: #393548; } }
+* { box-sizing: border-box; }
+body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: var(--bg); color: var(--fg);
+  font: 16px/1.45 system-ui, -apple-system, "Segoe UI", Cantarell, "DejaVu Sans", sans-serif; }
+main { width: min(420px, 92vw); background: var(--card); border: 1px solid var(--line); border-radius: 16px; padding: 28px; box-shadow: 0 10px 30px rgb(0 0 0 / .08); }
+h1 { font-size: 1.3rem; margin: 0 0 4px; }
+p { color: var(--muted); margin: 0 0 18px; }
+fieldset { border: 0; padding: 0; margin: 0 0 14px; display: grid; gap: 8px; }
+label.person { display: flex; gap: 10px; align-items: center; padding: 10px 12px; border: 1px solid var(--line); border-radius: 10px; cursor: pointer; }
+label.person:has(input:checked) { border-color: var(--accent); box-shadow: 0 0 0 1px var(--accent); }
+input[type=text] { width: 100%; padding: 10px 12px; border-radius: 10px; border: 1px solid var(--line); background: transparent; color: inherit; font: inherit; }
+.actions { display: flex; gap: 10px; margin-top: 18px; }
+button { flex: 1; padding: 11px; border-radius: 10px; font: inherit; font-weight: 600; cursor: pointer; border: 1px solid var(--line); background: transparent; color: inherit; }
+button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
+:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
+.badge { display: inline-block; font-size: .75rem; padding: 2px 8px; border-radius: 99px; background: var(--line); color: var(--muted); margin-bottom: 12px; }
+"#;
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>",
+        escape(title)
+    )
+}
+
+/// The sign-in page: pick a demo person or type a name; Continue or Deny.
+pub fn sign_in(tx: &str, client_id: &str) -> String {
+    let mut people = String::new();
+    for (i, (id, name)) in PRESET_USERS.iter().enumerate() {
+        people.push_str(&format!(
+            "<label class=\"person\"><input type=\"radio\" name=\"user\" value=\"{}\"{}> {}</label>",
+            escape(id),
+            if i == 0 { " checked" } else { "" },
+            escape(name)
+        ));
+    }
+    page(
+        "Sign in · Pixie demo provider",
+        &format!(
+            "<span class=\"badge\">Local demo provider</span>\
+             <h1>Sign in to {client}</h1>\
+             <p>This provider runs on your computer for trying Pixie. No password: choose who to be.</p>\
+             <form method=\"post\" action=\"/authorize\">\
+             <input type=\"hidden\" name=\"tx\" value=\"{tx}\">\
+             <fieldset><legend class=\"sr\">Demo people</legend>{people}</fieldset>\
+             <label for=\"name\">Or type any name</label>\
+             <input type=\"text\" id=\"name\" name=\"name\" maxlength=\"64\" autocomplete=\"name\" placeholder=\"Your name\">\
+             <div class=\"actions\">\
+             <button type=\"submit\" name=\"action\" value=\"deny\">Deny</button>\
+             <button type=\"submit\" name=\"action\" value=\"allow\" class=\"primary\" autofocus>Continue</button>\
+             </div></form>",
+            client = escape(client_id),
+            tx = escape(tx),
+        ),
+    )
+}
+
+/// An error the provider cannot send back to the client (RFC 6749 §4.1.2.1: unknown client
+/// or redirect URI, so it must not redirect).
+pub fn error(message: &str) -> String {
+    page(
+        "Sign-in error · Pixie demo provider",
+        &format!(
+            "<span class=\"badge\">Local demo provider</span><h1>This sign-in request can't be used</h1><p>{}</p>",
+            escape(message)
+        ),
+    )
+}
+
+pub fn signed_out() -> String {
+    page(
+        "Signed out · Pixie demo provider",
+        "<span class=\"badge\">Local demo provider</span><h1>You're signed out</h1><p>You can close this tab.</p>",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(escape("<script>\"&'"), "&lt;script&gt;&quot;&amp;&#39;");
+        assert!(!sign_in("\"><script>", "x").contains("<script>"));
+    }
+}

@@ -1,0 +1,151 @@
+//! What the provider remembers: authorization requests waiting for the person, codes,
+//! access tokens and refresh-token families. All in memory.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+/// The demo people offered on the sign-in page: (id, display name).
+pub const PRESET_USERS: [(&str, &str); 3] = [
+    ("ada", "Ada Lovelace"),
+    ("grace", "Grace Hopper"),
+    ("alan", "Alan Turing"),
+];
+
+/// A person at the demo provider. Everything is derived from the name.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub sub: String,
+    pub name: String,
+    pub given_name: String,
+    pub family_name: Option<String>,
+    pub email: String,
+}
+
+impl User {
+    pub fn from_name(name: &str) -> Self {
+        let name: String = name.split_whitespace().collect::<Vec<_>>().join(" ");
+        let digest = Sha256::digest(name.to_lowercase().as_bytes());
+        let sub = format!(
+            "user-{}",
+            digest[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+        let mut words = name.splitn(2, ' ');
+        let given_name = words.next().unwrap_or_default().to_owned();
+        let family_name = words.next().map(str::to_owned);
+        let local: String = name
+            .to_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '.' })
+            .collect::<String>()
+            .split('.')
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(".");
+        let local = if local.is_empty() { sub.clone() } else { local };
+        Self {
+            sub,
+            email: format!("{local}@example.com"),
+            name,
+            given_name,
+            family_name,
+        }
+    }
+}
+
+/// An authorization request that passed validation and waits for the person's answer.
+#[derive(Clone, Debug)]
+pub struct AuthRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: String,
+    pub created: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CodeGrant {
+    pub request: AuthRequest,
+    pub user: User,
+    pub auth_time: DateTime<Utc>,
+    pub expires: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AccessGrant {
+    pub client_id: String,
+    pub user: User,
+    pub family: String,
+    pub expires: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RefreshGrant {
+    pub client_id: String,
+    pub user: User,
+    pub scope: String,
+    pub family: String,
+    pub auth_time: DateTime<Utc>,
+}
+
+#[derive(Default)]
+pub struct Store {
+    pub transactions: HashMap<String, AuthRequest>,
+    pub codes: HashMap<String, CodeGrant>,
+    /// Codes already exchanged, with the family they started (RFC 6749 §4.1.2: on reuse,
+    /// revoke what the code issued).
+    pub used_codes: HashMap<String, String>,
+    pub access: HashMap<String, AccessGrant>,
+    pub refresh: HashMap<String, RefreshGrant>,
+    /// Refresh tokens already rotated away, with their family (RFC 9700 §4.14.2).
+    pub rotated: HashMap<String, String>,
+    pub revoked_families: HashSet<String>,
+}
+
+impl Store {
+    /// Drop requests, codes and access tokens that can no longer be used.
+    pub fn prune(&mut self, now: DateTime<Utc>) {
+        let stale = now - chrono::TimeDelta::minutes(15);
+        self.transactions.retain(|_, t| t.created > stale);
+        self.codes.retain(|_, c| c.expires > stale);
+        self.access.retain(|_, a| a.expires > now);
+    }
+
+    /// Revoke every token of a family (sign-out, reuse of a rotated refresh token).
+    pub fn revoke_family(&mut self, family: &str) {
+        self.refresh.retain(|_, r| r.family != family);
+        self.access.retain(|_, a| a.family != family);
+        self.revoked_families.insert(family.to_owned());
+    }
+
+    pub fn live_families(&self) -> usize {
+        self.refresh
+            .values()
+            .map(|r| r.family.as_str())
+            .collect::<HashSet<_>>()
+            .len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_are_stable_and_distinct() {
+        let a = User::from_name("Ada  Lovelace");
+        assert_eq!(a.name, "Ada Lovelace");
+        assert_eq!(a.given_name, "Ada");
+        assert_eq!(a.family_name.as_deref(), Some("Lovelace"));
+        assert_eq!(a.email, "ada.lovelace@example.com");
+        assert_eq!(a.sub, User::from_name("ada lovelace").sub);
+        assert_ne!(a.sub, User::from_name("Grace Hopper").sub);
+        assert!(User::from_name("Zoë 🙂").email.ends_with("@example.com"));
+    }
+}
