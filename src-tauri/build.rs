@@ -1,0 +1,16 @@
+fn main() {
+    // Generate `allow-*` permissions for Pixie's own commands so the capability file can
+    // grant the main window exactly these and nothing else.
+    let commands = &[
+        "sign_in",
+        "cancel_sign_in",
+        "sign_out",
+        "session",
+        "submit_redirect",
+    ];
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(commands)),
+    )
+    .expect("tauri build script");
+}

@@ -1,0 +1,53 @@
+//! The commands the window may call. Thin: each hands off to the state machine and returns
+//! the new [`View`]. None returns a token.
+
+use tauri::{AppHandle, Manager, State};
+
+use crate::machine::{Phase, View};
+use crate::{AppState, emit, handle_redirect};
+
+/// Start a sign-in: build the request and open it in the system browser.
+#[tauri::command]
+pub async fn sign_in(app: AppHandle) -> View {
+    let state = app.state::<AppState>();
+    if matches!(state.phase(), Phase::SignedIn | Phase::Exchanging) {
+        return state.view();
+    }
+    crate::start_sign_in(&app, &state).await
+}
+
+/// Stop waiting for the browser.
+#[tauri::command]
+pub fn cancel_sign_in(app: AppHandle, state: State<'_, AppState>) -> View {
+    let view = state.with_machine(|m| {
+        if m.phase() == Phase::Failed {
+            m.dismiss()
+        } else {
+            m.cancel()
+        }
+    });
+    emit(&app, &view);
+    view
+}
+
+/// Forget the session.
+#[tauri::command]
+pub fn sign_out(app: AppHandle, state: State<'_, AppState>) -> View {
+    let (tokens, view) = state.with_machine(|m| m.sign_out());
+    drop(tokens);
+    emit(&app, &view);
+    view
+}
+
+/// What the window should show now (called once when the page loads).
+#[tauri::command]
+pub fn session(state: State<'_, AppState>) -> View {
+    state.view()
+}
+
+/// The person pasted the link their browser showed instead of opening Pixie.
+#[tauri::command]
+pub fn submit_redirect(app: AppHandle, state: State<'_, AppState>, url: String) -> View {
+    handle_redirect(&app, url.trim());
+    state.view()
+}

@@ -1,0 +1,290 @@
+//! The sign-in state machine: `SignedOut → Authorizing → Exchanging → SignedIn | Failed`.
+//! Pure Rust, no Tauri: every method returns what the UI should now show, and the caller
+//! emits it. Tokens stay in here; the [`View`] never carries one.
+
+use std::sync::Arc;
+
+use pixie_auth::{Error, PendingSignIn, Profile, Provider, SignedIn, Tokens, ValidatedCallback};
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    SignedOut,
+    Authorizing,
+    Exchanging,
+    SignedIn,
+    Failed,
+}
+
+/// A failure as the person sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FailureView {
+    /// Stable code (see [`pixie_auth::Error::code`]).
+    pub code: String,
+    /// Plain words.
+    pub message: String,
+    /// The technical detail, folded away in the UI. Never contains a secret.
+    pub detail: String,
+}
+
+impl From<&Error> for FailureView {
+    fn from(e: &Error) -> Self {
+        Self {
+            code: e.code().to_owned(),
+            message: e.user_message(),
+            detail: e.to_string(),
+        }
+    }
+}
+
+/// Everything the window renders. Sent with every state change.
+#[derive(Clone, Debug, Serialize)]
+pub struct View {
+    pub phase: Phase,
+    pub provider_name: String,
+    pub profile: Option<Profile>,
+    pub error: Option<FailureView>,
+    /// A passing message (an ignored link, a picture that could not load).
+    pub notice: Option<Notice>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Notice {
+    /// Increases with each notice so the UI shows a repeated message again.
+    pub id: u64,
+    pub text: String,
+}
+
+/// What to do with a redirect that came in.
+pub enum RedirectOutcome {
+    /// It belongs to no sign-in in progress: show the notice, change nothing else.
+    Ignored(View),
+    /// It ended the sign-in with an error (the provider refused, wrong issuer).
+    Failed(View),
+    /// It is the pending sign-in's redirect: exchange the code.
+    Exchange { view: View, job: ExchangeJob },
+}
+
+/// The work to finish a sign-in, taken out of the machine so no lock is held across I/O.
+pub struct ExchangeJob {
+    pub attempt: u64,
+    pub provider: Arc<Provider>,
+    pub pending: PendingSignIn,
+    pub callback: ValidatedCallback,
+}
+
+pub struct Machine {
+    phase: Phase,
+    provider_name: String,
+    attempt: u64,
+    pending: Option<(Arc<Provider>, PendingSignIn)>,
+    /// The last cancelled sign-in, so its late redirect is recognised and ignored politely.
+    cancelled: Option<PendingSignIn>,
+    /// The last redirect that was acted on, to recognise a second delivery of it.
+    last_used_redirect: Option<String>,
+    profile: Option<Profile>,
+    tokens: Option<Tokens>,
+    error: Option<FailureView>,
+    notice: Option<Notice>,
+    notice_seq: u64,
+}
+
+pub const NOTICE_NOT_IN_PROGRESS: &str =
+    "Pixie received a sign-in link, but no sign-in is in progress, so it was ignored.";
+pub const NOTICE_FOREIGN: &str = "Pixie ignored a sign-in link that does not belong to this sign-in. You can keep going in your browser.";
+pub const NOTICE_ALREADY_USED: &str =
+    "That sign-in link was already used, so Pixie ignored it the second time.";
+pub const NOTICE_CANCELLED: &str =
+    "That sign-in link was for a sign-in you cancelled, so Pixie ignored it.";
+
+impl Machine {
+    pub fn new(provider_name: impl Into<String>) -> Self {
+        Self {
+            phase: Phase::SignedOut,
+            provider_name: provider_name.into(),
+            attempt: 0,
+            pending: None,
+            cancelled: None,
+            last_used_redirect: None,
+            profile: None,
+            tokens: None,
+            error: None,
+            notice: None,
+            notice_seq: 0,
+        }
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    pub fn view(&self) -> View {
+        View {
+            phase: self.phase,
+            provider_name: self.provider_name.clone(),
+            profile: self.profile.clone(),
+            error: self.error.clone(),
+            notice: self.notice.clone(),
+        }
+    }
+
+    /// Show a passing message without changing the phase.
+    pub fn notify(&mut self, text: &str) -> View {
+        self.set_notice(text);
+        self.view()
+    }
+
+    fn set_notice(&mut self, text: &str) {
+        self.notice_seq += 1;
+        self.notice = Some(Notice {
+            id: self.notice_seq,
+            text: text.to_owned(),
+        });
+    }
+
+    /// A new sign-in replaces any pending one (design: one pending sign-in at a time).
+    /// Returns the attempt number, used to drop late results of an abandoned attempt.
+    pub fn begin(&mut self, provider: Arc<Provider>, pending: PendingSignIn) -> (u64, View) {
+        self.attempt += 1;
+        self.pending = Some((provider, pending));
+        self.phase = Phase::Authorizing;
+        self.error = None;
+        self.notice = None;
+        (self.attempt, self.view())
+    }
+
+    /// Something went wrong before or while talking to the provider.
+    pub fn fail(&mut self, attempt: Option<u64>, error: &Error) -> Option<View> {
+        if attempt.is_some_and(|a| a != self.attempt) {
+            return None; // a stale result from an attempt the person already left
+        }
+        if matches!(self.phase, Phase::SignedIn) {
+            // Never lose a signed-in session to a failed side path.
+            self.set_notice(&error.user_message());
+            return Some(self.view());
+        }
+        self.pending = None;
+        self.phase = Phase::Failed;
+        self.error = Some(error.into());
+        Some(self.view())
+    }
+
+    /// The pending sign-in ran out of time.
+    pub fn expire(&mut self, attempt: u64) -> Option<View> {
+        if attempt != self.attempt || self.phase != Phase::Authorizing {
+            return None;
+        }
+        self.fail(Some(attempt), &Error::Expired)
+    }
+
+    pub fn cancel(&mut self) -> View {
+        if self.phase == Phase::Authorizing {
+            if let Some((_, pending)) = self.pending.take() {
+                self.cancelled = Some(pending);
+            }
+            self.attempt += 1;
+            self.phase = Phase::SignedOut;
+        } else if self.phase == Phase::Exchanging {
+            self.attempt += 1;
+            self.phase = Phase::SignedOut;
+        }
+        self.error = None;
+        self.notice = None;
+        self.view()
+    }
+
+    /// Leave the error screen.
+    pub fn dismiss(&mut self) -> View {
+        if self.phase == Phase::Failed {
+            self.phase = Phase::SignedOut;
+            self.error = None;
+        }
+        self.view()
+    }
+
+    /// Feed a redirect from any of the three OS paths (or pasted by the person).
+    pub fn redirect(&mut self, raw: &str) -> RedirectOutcome {
+        let Some((_, pending)) = self
+            .pending
+            .as_ref()
+            .filter(|_| self.phase == Phase::Authorizing)
+        else {
+            let text =
+                if self.last_used_redirect.as_deref() == Some(raw) {
+                    NOTICE_ALREADY_USED
+                } else if self.cancelled.as_ref().is_some_and(
+                    |c| !matches!(c.validate_callback(raw), Err(e) if e.is_unrelated()),
+                ) {
+                    NOTICE_CANCELLED
+                } else {
+                    NOTICE_NOT_IN_PROGRESS
+                };
+            self.set_notice(text);
+            return RedirectOutcome::Ignored(self.view());
+        };
+        match pending.validate_callback(raw) {
+            Ok(callback) => {
+                let Some((provider, pending)) = self.pending.take() else {
+                    return RedirectOutcome::Ignored(self.view());
+                };
+                self.last_used_redirect = Some(raw.to_owned());
+                self.phase = Phase::Exchanging;
+                self.notice = None;
+                RedirectOutcome::Exchange {
+                    view: self.view(),
+                    job: ExchangeJob {
+                        attempt: self.attempt,
+                        provider,
+                        pending,
+                        callback,
+                    },
+                }
+            }
+            Err(e) if e.is_unrelated() => {
+                tracing::info!(reason = %e, "ignored a redirect that is not this sign-in's");
+                self.set_notice(NOTICE_FOREIGN);
+                RedirectOutcome::Ignored(self.view())
+            }
+            Err(e) => {
+                tracing::warn!(reason = %e, "the sign-in's redirect ended it");
+                self.last_used_redirect = Some(raw.to_owned());
+                let error = Error::from(e);
+                match self.fail(None, &error) {
+                    Some(view) => RedirectOutcome::Failed(view),
+                    None => RedirectOutcome::Ignored(self.view()),
+                }
+            }
+        }
+    }
+
+    /// The exchange finished.
+    pub fn finish(&mut self, attempt: u64, result: Result<SignedIn, Error>) -> Option<View> {
+        if attempt != self.attempt || self.phase != Phase::Exchanging {
+            return None;
+        }
+        match result {
+            Ok(done) => {
+                self.phase = Phase::SignedIn;
+                self.error = None;
+                if let Some(e) = &done.picture_error {
+                    self.set_notice(&e.user_message());
+                }
+                self.profile = Some(done.profile);
+                self.tokens = Some(done.tokens);
+                Some(self.view())
+            }
+            Err(e) => self.fail(Some(attempt), &e),
+        }
+    }
+
+    pub fn sign_out(&mut self) -> (Option<Tokens>, View) {
+        let tokens = self.tokens.take();
+        self.profile = None;
+        self.pending = None;
+        self.phase = Phase::SignedOut;
+        self.error = None;
+        self.notice = None;
+        (tokens, self.view())
+    }
+}
