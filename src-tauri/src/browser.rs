@@ -27,7 +27,7 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, url: &Url) -> Result<(), BrowserErro
     if let Some(command) = std::env::var_os(BROWSER_ENV).filter(|c| !c.is_empty()) {
         let command_text = command.to_string_lossy().into_owned();
         tracing::info!(command = %command_text, "handing the authorization URL to {BROWSER_ENV}");
-        Command::new(&command)
+        let mut child = Command::new(&command)
             .arg(url.as_str())
             .stdin(Stdio::null())
             .spawn()
@@ -35,6 +35,8 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, url: &Url) -> Result<(), BrowserErro
                 command: command_text,
                 source,
             })?;
+        // Reap it when it exits so no zombie is left behind.
+        std::thread::spawn(move || child.wait());
         return Ok(());
     }
     app.opener()

@@ -60,10 +60,33 @@ impl AppState {
     }
 }
 
+/// When set, every [`View`] sent to the window is also appended to this file as a JSON line
+/// (for tests and bug reports; a View holds no secret).
+pub const EVENT_LOG_ENV: &str = "PIXIE_EVENT_LOG";
+
 pub(crate) fn emit<R: Runtime>(app: &AppHandle<R>, view: &View) {
     tracing::info!(phase = ?view.phase, notice = view.notice.as_ref().map(|n| n.text.as_str()), error = view.error.as_ref().map(|e| e.code.as_str()), "state");
+    if let Some(path) = std::env::var_os(EVENT_LOG_ENV).filter(|p| !p.is_empty()) {
+        append_event(std::path::Path::new(&path), view);
+    }
     if let Err(e) = app.emit(STATE_EVENT, view) {
         tracing::warn!(error = %e, "could not send the state to the window");
+    }
+}
+
+fn append_event(path: &std::path::Path, view: &View) {
+    use std::io::Write;
+    let line = match serde_json::to_string(view) {
+        Ok(l) => l,
+        Err(e) => return tracing::warn!(error = %e, "could not serialise the view"),
+    };
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| writeln!(f, "{line}"));
+    if let Err(e) = written {
+        tracing::warn!(error = %e, "could not write the event log");
     }
 }
 

@@ -63,7 +63,7 @@ pub enum RedirectOutcome {
     /// It ended the sign-in with an error (the provider refused, wrong issuer).
     Failed(View),
     /// It is the pending sign-in's redirect: exchange the code.
-    Exchange { view: View, job: ExchangeJob },
+    Exchange { view: View, job: Box<ExchangeJob> },
 }
 
 /// The work to finish a sign-in, taken out of the machine so no lock is held across I/O.
@@ -233,12 +233,12 @@ impl Machine {
                 self.notice = None;
                 RedirectOutcome::Exchange {
                     view: self.view(),
-                    job: ExchangeJob {
+                    job: Box::new(ExchangeJob {
                         attempt: self.attempt,
                         provider,
                         pending,
                         callback,
-                    },
+                    }),
                 }
             }
             Err(e) if e.is_unrelated() => {

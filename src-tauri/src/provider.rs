@@ -29,16 +29,16 @@ pub fn display_name() -> String {
 pub async fn resolve() -> Result<Resolved, Error> {
     let http = HttpClient::new().map_err(|e| Error::Config(e.to_string()))?;
     let client_id = std::env::var(CLIENT_ID_ENV).unwrap_or_else(|_| PIXIE_CLIENT_ID.to_owned());
-    if let Ok(issuer) = std::env::var(ISSUER_ENV).map(|i| i.trim().to_owned()) {
-        if !issuer.is_empty() {
-            let config =
-                ProviderConfig::new("custom", &issuer, &issuer, &client_id, PIXIE_REDIRECT_URI);
-            let provider = Provider::discover(config, http).await?;
-            return Ok(Resolved {
-                provider: Arc::new(provider),
-                idp: None,
-            });
-        }
+    if let Ok(issuer) = std::env::var(ISSUER_ENV).map(|i| i.trim().to_owned())
+        && !issuer.is_empty()
+    {
+        let config =
+            ProviderConfig::new("custom", &issuer, &issuer, &client_id, PIXIE_REDIRECT_URI);
+        let provider = Provider::discover(config, http).await?;
+        return Ok(Resolved {
+            provider: Arc::new(provider),
+            idp: None,
+        });
     }
     let idp = DevIdp::start(IdpConfig::default())
         .await

@@ -150,13 +150,13 @@ impl Provider {
         if let Some(methods) = &metadata
             .additional_metadata()
             .code_challenge_methods_supported
+            && !methods.iter().any(|m| m == "S256")
         {
-            if !methods.iter().any(|m| m == "S256") {
-                return Err(Error::Discovery(
-                    "the provider does not support PKCE with S256".into(),
-                ));
-            }
+            return Err(Error::Discovery(
+                "the provider does not support PKCE with S256".into(),
+            ));
         }
+        // RFC 6749 §3.1 / §3.2: endpoints use TLS (loopback excepted, RFC 8252 §8.3).
         for (what, url) in [
             (
                 "authorization",
@@ -164,13 +164,14 @@ impl Provider {
             ),
             ("token", metadata.token_endpoint().map(|u| u.url())),
             ("userinfo", metadata.userinfo_endpoint().map(|u| u.url())),
+            ("jwks", Some(metadata.jwks_uri().url())),
         ] {
-            if let Some(url) = url {
-                if what != "authorization" && !is_allowed_url(url) {
-                    return Err(Error::Discovery(format!(
-                        "the {what} endpoint must use https"
-                    )));
-                }
+            if let Some(url) = url
+                && !is_allowed_url(url)
+            {
+                return Err(Error::Discovery(format!(
+                    "the {what} endpoint must use https"
+                )));
             }
         }
         let redirect_uri = Url::parse(&config.redirect_uri)

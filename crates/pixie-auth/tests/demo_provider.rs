@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pixie_auth::{CallbackError, Error, HttpClient, PendingSignIn, Provider, ProviderConfig};
+use pixie_dev_idp::browser::{self as scripted, Answer};
 use pixie_dev_idp::{DevIdp, IdpConfig, PIXIE_CLIENT_ID, PIXIE_REDIRECT_URI};
 use url::Url;
 
@@ -27,26 +28,14 @@ async fn setup() -> (DevIdp, Provider) {
 
 /// The browser: load the authorization URL, submit the form, return the redirect it is sent to.
 async fn browser(auth_url: &str, action: &str, name: Option<&str>) -> String {
-    let ua = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = ua.get(auth_url).send().await.unwrap();
-    assert_eq!(page.status(), 200, "sign-in page");
-    let html = page.text().await.unwrap();
-    let tx = html
-        .split("name=\"tx\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("form has a tx field");
-    let form_action = Url::parse(auth_url).unwrap().join("/authorize").unwrap();
-    let mut fields = vec![("tx", tx), ("action", action), ("user", "ada")];
-    if let Some(n) = name {
-        fields.push(("name", n));
-    }
-    let resp = ua.post(form_action).form(&fields).send().await.unwrap();
-    assert_eq!(resp.status(), 303, "provider redirects back");
-    resp.headers()["location"].to_str().unwrap().to_owned()
+    let answer = match (action, name) {
+        ("deny", _) => Answer::Deny,
+        (_, Some(n)) => Answer::Named(n),
+        _ => Answer::Preset("ada"),
+    };
+    scripted::answer(auth_url, answer)
+        .await
+        .expect("the provider redirects back")
 }
 
 fn with_param(url: &Url, key: &str, value: &str) -> String {

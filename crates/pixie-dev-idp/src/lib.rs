@@ -13,6 +13,8 @@
 //! ```
 
 mod avatar;
+#[cfg(feature = "scripted-browser")]
+pub mod browser;
 mod clock;
 mod keys;
 mod pages;

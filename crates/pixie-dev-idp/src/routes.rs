@@ -648,17 +648,19 @@ async fn revoke(
 
 /// OpenID RP-Initiated Logout 1.0 §2–3.
 async fn end_session(State(s): AppState, Query(q): Query<HashMap<String, String>>) -> Response {
-    let client_id = q.get("client_id").cloned();
-    if let (Some(target), Some(cid)) = (q.get("post_logout_redirect_uri"), client_id) {
-        if let Some(c) = client(&s, &cid) {
-            if c.post_logout_redirect_uris.iter().any(|u| u == target) {
-                let mut params = Vec::new();
-                if let Some(state) = q.get("state") {
-                    params.push(("state", state.as_str()));
-                }
-                return redirect_to(target, &params);
-            }
+    let target = q.get("post_logout_redirect_uri");
+    let registered = q
+        .get("client_id")
+        .and_then(|cid| client(&s, cid))
+        .zip(target)
+        .is_some_and(|(c, t)| c.post_logout_redirect_uris.iter().any(|u| u == t));
+    // Only to a registered post-logout URI (RP-Initiated Logout §3); otherwise a page.
+    if let (true, Some(target)) = (registered, target) {
+        let mut params = Vec::new();
+        if let Some(state) = q.get("state") {
+            params.push(("state", state.as_str()));
         }
+        return redirect_to(target, &params);
     }
     Html(pages::signed_out()).into_response()
 }

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs what Pixie needs on Debian/Ubuntu, only what is missing.
+#   scripts/setup.sh        what building and running the app needs
+#   scripts/setup.sh test   that, plus what the test suites need
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+mode=${1:-run}
+
+run_pkgs=(
+  build-essential pkg-config
+  libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev   # Tauri 2 on Linux (WebKitGTK 4.1)
+  xdg-utils desktop-file-utils libglib2.0-bin         # scheme registration, gio
+)
+test_pkgs=(
+  xvfb xauth dbus dbus-x11 at-spi2-core               # a display and a session bus
+  webkit2gtk-driver                                   # WebKitWebDriver, for tauri-driver
+  imagemagick                                         # screenshots of the window
+  python3 python3-venv                                # the WebDriver client
+  fonts-dejavu-core
+)
+pkgs=("${run_pkgs[@]}")
+[ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+export PATH="$HOME/.cargo/bin:$PATH"
+if ! command -v cargo >/dev/null; then
+  echo "setup: Rust is missing. Install it with rustup (https://rustup.rs), Rust 1.90 or newer, then run this again." >&2
+  exit 1
+fi
+
+if [ "$mode" = test ]; then
+  if ! command -v tauri-driver >/dev/null; then
+    echo "setup: installing tauri-driver"
+    cargo install --quiet --locked tauri-driver --version 2.1.0
+  fi
+  venv="$root/tests/e2e/.venv"
+  if [ ! -x "$venv/bin/python" ]; then
+    echo "setup: creating the e2e Python environment"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/tests/e2e/requirements.txt"
+  fi
+fi

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Set up what is missing, then run every check and test: format, lints, unit and protocol
+# tests, and the real-window suite.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/setup.sh" test
+export PATH="$HOME/.cargo/bin:$PATH"
+cd "$root"
+
+step() { printf '\n== %s\n' "$*"; }
+step "cargo fmt --check"
+cargo fmt --all --check
+step "cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+step "cargo test"
+cargo test --workspace
+step "real window (tests/e2e)"
+cargo build -p pixie --quiet
+tests/e2e/run.sh

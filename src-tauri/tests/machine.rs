@@ -1,0 +1,147 @@
+//! The app's state machine against the real demo provider, without a window: every
+//! transition the window relies on, and that no View ever carries a secret.
+
+use std::sync::Arc;
+
+use pixie_app::machine::{
+    Machine, NOTICE_ALREADY_USED, NOTICE_CANCELLED, NOTICE_FOREIGN, NOTICE_NOT_IN_PROGRESS, Phase,
+    RedirectOutcome, View,
+};
+use pixie_auth::{HttpClient, Provider, ProviderConfig};
+use pixie_dev_idp::browser::{Answer, answer};
+use pixie_dev_idp::{DevIdp, IdpConfig, PIXIE_CLIENT_ID, PIXIE_REDIRECT_URI};
+
+async fn setup() -> (DevIdp, Arc<Provider>, Machine) {
+    let idp = DevIdp::start(IdpConfig::default()).await.unwrap();
+    let config = ProviderConfig::new(
+        "demo",
+        "Demo",
+        idp.issuer(),
+        PIXIE_CLIENT_ID,
+        PIXIE_REDIRECT_URI,
+    );
+    let provider = Provider::discover(config, HttpClient::new().unwrap())
+        .await
+        .unwrap();
+    (idp, Arc::new(provider), Machine::new("Demo"))
+}
+
+fn notice(view: &View) -> &str {
+    view.notice.as_ref().map(|n| n.text.as_str()).unwrap_or("")
+}
+
+fn ignored(outcome: RedirectOutcome) -> View {
+    match outcome {
+        RedirectOutcome::Ignored(v) => v,
+        RedirectOutcome::Failed(v) => panic!("expected ignored, got failed: {:?}", v.error),
+        RedirectOutcome::Exchange { .. } => panic!("expected ignored, got an exchange"),
+    }
+}
+
+/// Start a sign-in and return the redirect the provider sends the browser to.
+async fn start(m: &mut Machine, provider: &Arc<Provider>, a: Answer<'_>) -> (u64, String) {
+    let pending = provider.start_sign_in().unwrap();
+    let url = pending.authorization_url().to_string();
+    let (attempt, view) = m.begin(provider.clone(), pending);
+    assert_eq!(view.phase, Phase::Authorizing);
+    (attempt, answer(&url, a).await.unwrap())
+}
+
+#[tokio::test]
+async fn a_full_sign_in_with_every_kind_of_stray_link() {
+    let (_idp, provider, mut m) = setup().await;
+
+    // No sign-in yet: a link is ignored with a notice.
+    let v = ignored(m.redirect("dev.pixie.app:/oauth/callback?code=x&state=y"));
+    assert_eq!(v.phase, Phase::SignedOut);
+    assert_eq!(notice(&v), NOTICE_NOT_IN_PROGRESS);
+
+    // Cancelled sign-in: its late redirect is recognised.
+    let (_, late) = start(&mut m, &provider, Answer::Preset("ada")).await;
+    assert_eq!(m.cancel().phase, Phase::SignedOut);
+    assert_eq!(notice(&ignored(m.redirect(&late))), NOTICE_CANCELLED);
+
+    // A forged link while pending keeps the sign-in open.
+    let (attempt, genuine) = start(&mut m, &provider, Answer::Named("Ada Lovelace")).await;
+    let v = ignored(m.redirect("dev.pixie.app:/oauth/callback?code=forged&state=forged"));
+    assert_eq!((v.phase, notice(&v)), (Phase::Authorizing, NOTICE_FOREIGN));
+    let v = ignored(m.redirect("dev.pixie.evil:/oauth/callback?code=a&state=b"));
+    assert_eq!(v.phase, Phase::Authorizing);
+
+    // The genuine one is exchanged.
+    let RedirectOutcome::Exchange { view, job } = m.redirect(&genuine) else {
+        panic!("the genuine redirect should be exchanged");
+    };
+    assert_eq!(view.phase, Phase::Exchanging);
+    assert_eq!(job.attempt, attempt);
+    // Delivered twice: the second is ignored while exchanging...
+    assert_eq!(notice(&ignored(m.redirect(&genuine))), NOTICE_ALREADY_USED);
+    let result = job.provider.complete(&job.pending, &job.callback).await;
+    let access = result
+        .as_ref()
+        .unwrap()
+        .tokens
+        .access_token
+        .secret()
+        .clone();
+    let v = m.finish(job.attempt, result).unwrap();
+    assert_eq!(v.phase, Phase::SignedIn);
+    assert_eq!(v.profile.as_ref().unwrap().name, "Ada Lovelace");
+    // ...and after.
+    let v = ignored(m.redirect(&genuine));
+    assert_eq!(
+        (v.phase, notice(&v)),
+        (Phase::SignedIn, NOTICE_ALREADY_USED)
+    );
+
+    // The View the window gets never holds a token.
+    let json = serde_json::to_string(&m.view()).unwrap();
+    assert!(!json.contains(&access));
+    assert!(!json.contains("token"));
+
+    let (tokens, v) = m.sign_out();
+    assert!(tokens.is_some());
+    assert_eq!(v.phase, Phase::SignedOut);
+    assert!(v.profile.is_none());
+}
+
+#[tokio::test]
+async fn an_error_redirect_ends_the_sign_in_and_try_again_works() {
+    let (_idp, provider, mut m) = setup().await;
+    let (_, denied) = start(&mut m, &provider, Answer::Deny).await;
+    let RedirectOutcome::Failed(v) = m.redirect(&denied) else {
+        panic!("a denial ends the sign-in");
+    };
+    assert_eq!(v.phase, Phase::Failed);
+    assert_eq!(v.error.as_ref().unwrap().code, "access_denied");
+    // Try again replaces the failure with a fresh pending sign-in.
+    let (_, ok) = start(&mut m, &provider, Answer::Preset("grace")).await;
+    assert!(m.view().error.is_none());
+    assert!(matches!(m.redirect(&ok), RedirectOutcome::Exchange { .. }));
+}
+
+#[tokio::test]
+async fn late_results_of_an_abandoned_attempt_are_dropped() {
+    let (_idp, provider, mut m) = setup().await;
+    let (_, redirect) = start(&mut m, &provider, Answer::Preset("ada")).await;
+    let RedirectOutcome::Exchange { job, .. } = m.redirect(&redirect) else {
+        panic!("exchange");
+    };
+    // The person cancels while the exchange is in flight.
+    assert_eq!(m.cancel().phase, Phase::SignedOut);
+    let result = job.provider.complete(&job.pending, &job.callback).await;
+    assert!(m.finish(job.attempt, result).is_none());
+    assert_eq!(m.phase(), Phase::SignedOut);
+    // And an expiry timer of an old attempt changes nothing.
+    assert!(m.expire(job.attempt).is_none());
+}
+
+#[tokio::test]
+async fn a_pending_sign_in_expires() {
+    let (_idp, provider, mut m) = setup().await;
+    let (attempt, _) = start(&mut m, &provider, Answer::Preset("ada")).await;
+    let v = m.expire(attempt).unwrap();
+    assert_eq!(v.phase, Phase::Failed);
+    assert_eq!(v.error.unwrap().code, "expired");
+    assert_eq!(m.dismiss().phase, Phase::SignedOut);
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Pixie's real-window suite: the built app in a virtual display with its own session bus,
+# driven by tauri-driver + WebKitWebDriver, redirects delivered by `gio open`.
+# Usage: tests/e2e/run.sh [scenario-name-fragment ...]
+# Needs what scripts/setup.sh installs; builds the app if it is missing.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+if [ -z "${PIXIE_E2E_INNER:-}" ]; then
+  export PIXIE_E2E_INNER=1
+  exec dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" "$0" "$@"
+fi
+
+export PATH="$HOME/.cargo/bin:$PATH"
+export PIXIE_APP="${PIXIE_APP:-$root/target/debug/pixie}"
+if [ ! -x "$PIXIE_APP" ]; then
+  (cd "$root" && cargo build -p pixie)
+fi
+
+export PIXIE_E2E_DIR="$here/out"
+rm -rf "$PIXIE_E2E_DIR"
+mkdir -p "$PIXIE_E2E_DIR"
+# A private desktop: the scheme registration, mimeapps.list and app data go here, never
+# into the developer's own home.
+sandbox=$(mktemp -d)
+export XDG_DATA_HOME="$sandbox/data" XDG_CONFIG_HOME="$sandbox/config" XDG_CACHE_HOME="$sandbox/cache"
+mkdir -p "$XDG_DATA_HOME/applications" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME"
+export PIXIE_BROWSER="$here/browser.py"
+export PIXIE_EVENT_LOG="$PIXIE_E2E_DIR/events.jsonl"
+export NO_AT_BRIDGE=1
+export RUST_LOG="${RUST_LOG:-pixie_app=info,pixie_auth=info}"
+
+venv="$here/.venv"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+fi
+
+port=4444
+tauri-driver --port "$port" --native-driver "$(command -v WebKitWebDriver)" \
+  > "$PIXIE_E2E_DIR/tauri-driver.log" 2>&1 &
+driver=$!
+cleanup() {
+  kill "$driver" 2>/dev/null || true
+  pkill -f "^$PIXIE_APP" 2>/dev/null || true
+  rm -rf "$sandbox"
+}
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.1
+done
+
+export TAURI_DRIVER_URL="http://127.0.0.1:$port"
+cd "$here"
+"$venv/bin/python" suite.py "$@"
