@@ -14,6 +14,7 @@ run_pkgs=(
 test_pkgs=(
   xvfb xauth dbus dbus-x11 at-spi2-core               # a display and a session bus
   webkit2gtk-driver                                   # WebKitWebDriver, for tauri-driver
+  gnome-keyring libsecret-tools                       # a real Secret Service, and secret-tool
   imagemagick                                         # screenshots of the window
   python3 python3-venv                                # the WebDriver client
   fonts-dejavu-core

@@ -20,7 +20,7 @@
     signed_in: "Signed in",
     failed: "Sign-in failed",
   };
-  const PASTE_AFTER_MS = 20000;
+  const PASTE_AFTER_MS = 15000;
   let pasteTimer = null;
   let lastPhase = null;
   let shownNotice = 0;
@@ -34,6 +34,11 @@
   function focusFirst(panel) {
     const target = panel.querySelector("button.primary:not([hidden]), button:not([hidden])");
     if (target) target.focus({ preventScroll: true });
+  }
+
+  function showNotice(on) {
+    $("notice").hidden = !on;
+    $("app").classList.toggle("has-notice", on);
   }
 
   function render(view) {
@@ -85,9 +90,9 @@
     if (notice && notice.id !== shownNotice) {
       shownNotice = notice.id;
       $("notice-text").textContent = notice.text;
-      $("notice").hidden = false;
+      showNotice(true);
     } else if (!notice) {
-      $("notice").hidden = true;
+      showNotice(false);
     }
 
     if (phase !== lastPhase) {
@@ -110,8 +115,9 @@
   $("try-again").addEventListener("click", () => call("sign_in"));
   $("back").addEventListener("click", () => call("cancel_sign_in"));
   $("cancel").addEventListener("click", () => call("cancel_sign_in"));
-  $("sign-out").addEventListener("click", () => call("sign_out"));
-  $("notice-close").addEventListener("click", () => { $("notice").hidden = true; });
+  $("sign-out").addEventListener("click", () =>
+    call("sign_out", { alsoInBrowser: $("sign-out-browser").checked }));
+  $("notice-close").addEventListener("click", () => showNotice(false));
   $("paste-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const url = $("paste-url").value.trim();
@@ -120,7 +126,7 @@
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {
       if (lastPhase === "authorizing" || lastPhase === "failed") call("cancel_sign_in");
-      else $("notice").hidden = true;
+      else showNotice(false);
     }
   });
 

@@ -30,13 +30,11 @@ pub fn cancel_sign_in(app: AppHandle, state: State<'_, AppState>) -> View {
     view
 }
 
-/// Forget the session.
+/// Sign out: revoke, forget the keyring entry and cache; optionally in the browser too.
 #[tauri::command]
-pub fn sign_out(app: AppHandle, state: State<'_, AppState>) -> View {
-    let (tokens, view) = state.with_machine(|m| m.sign_out());
-    drop(tokens);
-    emit(&app, &view);
-    view
+pub async fn sign_out(app: AppHandle, also_in_browser: Option<bool>) -> View {
+    crate::lifecycle::sign_out(&app, also_in_browser.unwrap_or(false)).await;
+    app.state::<AppState>().view()
 }
 
 /// What the window should show now (called once when the page loads).

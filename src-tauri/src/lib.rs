@@ -2,15 +2,22 @@
 //! sign-ins. The protocol lives in `pixie-auth`; the UI in `ui/` only renders [`View`]s.
 
 mod browser;
+mod cache;
 mod commands;
+pub mod keystore;
+mod lifecycle;
 pub mod machine;
 mod provider;
 mod scheme;
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+pub use machine::LOGOUT_REDIRECT_URI;
 
 use machine::{Machine, Phase, RedirectOutcome, View};
-use pixie_auth::{Error, Provider};
+use pixie_auth::{Error, Provider, StoredSession};
 use pixie_dev_idp::DevIdp;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_deep_link::DeepLinkExt;
@@ -18,10 +25,23 @@ use tauri_plugin_deep_link::DeepLinkExt;
 /// The one event the UI listens to; its payload is a [`View`].
 pub const STATE_EVENT: &str = "pixie://state";
 
+static STARTED: OnceLock<Instant> = OnceLock::new();
+
+/// Milliseconds since the process started (for the start-up and restore figures in the log).
+pub(crate) fn since_start_ms() -> u64 {
+    STARTED.get_or_init(Instant::now).elapsed().as_millis() as u64
+}
+
 pub struct AppState {
     machine: Mutex<Machine>,
     provider: tokio::sync::OnceCell<Arc<Provider>>,
     idp: Mutex<Option<DevIdp>>,
+    /// The session that is kept (refresh token, ID token). Its lock makes refresh single-flight.
+    session: tokio::sync::Mutex<Option<StoredSession>>,
+    /// Bumped on every sign-in and sign-out so timers of an old session do nothing.
+    session_generation: AtomicU64,
+    /// Where the embedded demo provider keeps its key and (hashed) refresh-token records.
+    idp_state_file: Mutex<Option<std::path::PathBuf>>,
 }
 
 impl AppState {
@@ -30,7 +50,18 @@ impl AppState {
             machine: Mutex::new(Machine::new(provider::display_name())),
             provider: tokio::sync::OnceCell::new(),
             idp: Mutex::new(None),
+            session: tokio::sync::Mutex::new(None),
+            session_generation: AtomicU64::new(0),
+            idp_state_file: Mutex::new(None),
         }
+    }
+
+    fn next_session_generation(&self) -> u64 {
+        self.session_generation.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    fn session_generation(&self) -> u64 {
+        self.session_generation.load(Ordering::SeqCst)
     }
 
     fn with_machine<T>(&self, f: impl FnOnce(&mut Machine) -> T) -> T {
@@ -49,7 +80,12 @@ impl AppState {
     async fn provider(&self) -> Result<Arc<Provider>, Error> {
         self.provider
             .get_or_try_init(|| async {
-                let resolved = provider::resolve().await?;
+                let state_file = self
+                    .idp_state_file
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
+                let resolved = provider::resolve(state_file).await?;
                 if let Some(idp) = resolved.idp {
                     *self.idp.lock().unwrap_or_else(|p| p.into_inner()) = Some(idp);
                 }
@@ -161,8 +197,12 @@ pub(crate) fn handle_redirect<R: Runtime>(app: &AppHandle<R>, raw: &str) {
                     tracing::info!(ms = started.elapsed().as_millis() as u64, "signed in");
                 }
                 let state = handle.state::<AppState>();
+                let signed_in = result.is_ok();
                 if let Some(view) = state.with_machine(|m| m.finish(job.attempt, result)) {
                     emit(&handle, &view);
+                    if signed_in {
+                        lifecycle::after_sign_in(&handle, job.provider.clone()).await;
+                    }
                 }
             });
         }
@@ -170,6 +210,7 @@ pub(crate) fn handle_redirect<R: Runtime>(app: &AppHandle<R>, raw: &str) {
 }
 
 pub fn run() {
+    since_start_ms();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -196,6 +237,12 @@ pub fn run() {
         ])
         .setup(|app| {
             let handle = app.handle().clone();
+            if let Ok(dir) = app.path().app_data_dir() {
+                *app.state::<AppState>()
+                    .idp_state_file
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()) = Some(dir.join("demo-provider.json"));
+            }
             scheme::ensure_registered(&handle);
             let on_link = handle.clone();
             app.deep_link().on_open_url(move |event| {
@@ -203,6 +250,8 @@ pub fn run() {
                     handle_redirect(&on_link, url.as_str());
                 }
             });
+            // A saved session: draw it now, refresh it in the background.
+            lifecycle::restore_at_launch(&handle);
             // Cold start: the link that launched us, handled before the window asks for state.
             match app.deep_link().get_current() {
                 Ok(Some(urls)) => {

@@ -88,6 +88,8 @@ pub struct Machine {
     error: Option<FailureView>,
     notice: Option<Notice>,
     notice_seq: u64,
+    /// The browser was sent to the provider's end-session endpoint and may come back.
+    awaiting_logout: bool,
 }
 
 pub const NOTICE_NOT_IN_PROGRESS: &str =
@@ -97,6 +99,11 @@ pub const NOTICE_ALREADY_USED: &str =
     "That sign-in link was already used, so Pixie ignored it the second time.";
 pub const NOTICE_CANCELLED: &str =
     "That sign-in link was for a sign-in you cancelled, so Pixie ignored it.";
+/// Where the provider sends the browser after RP-initiated logout.
+pub const LOGOUT_REDIRECT_URI: &str = "dev.pixie.app:/oauth/logout";
+
+pub const NOTICE_SESSION_ENDED: &str = "Your session has ended. Sign in again.";
+pub const NOTICE_SIGNED_OUT_IN_BROWSER: &str = "You're signed out in the browser too.";
 
 impl Machine {
     pub fn new(provider_name: impl Into<String>) -> Self {
@@ -112,6 +119,7 @@ impl Machine {
             error: None,
             notice: None,
             notice_seq: 0,
+            awaiting_logout: false,
         }
     }
 
@@ -203,8 +211,17 @@ impl Machine {
         self.view()
     }
 
+    pub fn expect_logout_return(&mut self) {
+        self.awaiting_logout = true;
+    }
+
     /// Feed a redirect from any of the three OS paths (or pasted by the person).
     pub fn redirect(&mut self, raw: &str) -> RedirectOutcome {
+        if self.awaiting_logout && raw.split('?').next() == Some(LOGOUT_REDIRECT_URI) {
+            self.awaiting_logout = false;
+            self.set_notice(NOTICE_SIGNED_OUT_IN_BROWSER);
+            return RedirectOutcome::Ignored(self.view());
+        }
         let Some((_, pending)) = self
             .pending
             .as_ref()
@@ -276,6 +293,44 @@ impl Machine {
             }
             Err(e) => self.fail(Some(attempt), &e),
         }
+    }
+
+    /// Show the cached profile at launch while the session is refreshed in the background.
+    pub fn restore(&mut self, profile: Profile) -> View {
+        if self.phase == Phase::SignedOut {
+            self.phase = Phase::SignedIn;
+            self.profile = Some(profile);
+        }
+        self.view()
+    }
+
+    /// The tokens of the signed-in session, kept here and nowhere else.
+    pub fn tokens(&self) -> Option<&Tokens> {
+        self.tokens.as_ref()
+    }
+
+    /// New tokens from a refresh, and the profile they fetched.
+    pub fn refreshed(&mut self, tokens: Tokens, profile: Option<Profile>) -> Option<View> {
+        if self.phase != Phase::SignedIn {
+            return None; // signed out meanwhile: drop them
+        }
+        self.tokens = Some(tokens);
+        if let Some(p) = profile {
+            self.profile = Some(p);
+        }
+        Some(self.view())
+    }
+
+    /// The provider no longer honours the session (revoked, expired, reused): back to the
+    /// sign-in screen with a word on why.
+    pub fn session_ended(&mut self, text: &str) -> View {
+        if matches!(self.phase, Phase::SignedIn) {
+            self.tokens = None;
+            self.profile = None;
+            self.phase = Phase::SignedOut;
+        }
+        self.set_notice(text);
+        self.view()
     }
 
     pub fn sign_out(&mut self) -> (Option<Tokens>, View) {

@@ -26,7 +26,7 @@ pub fn display_name() -> String {
     }
 }
 
-pub async fn resolve() -> Result<Resolved, Error> {
+pub async fn resolve(state_file: Option<std::path::PathBuf>) -> Result<Resolved, Error> {
     let http = HttpClient::new().map_err(|e| Error::Config(e.to_string()))?;
     let client_id = std::env::var(CLIENT_ID_ENV).unwrap_or_else(|_| PIXIE_CLIENT_ID.to_owned());
     if let Ok(issuer) = std::env::var(ISSUER_ENV).map(|i| i.trim().to_owned())
@@ -40,9 +40,14 @@ pub async fn resolve() -> Result<Resolved, Error> {
             idp: None,
         });
     }
-    let idp = DevIdp::start(IdpConfig::default())
-        .await
-        .map_err(|e| Error::Config(format!("the demo provider could not start: {e}")))?;
+    // A stable port and key across launches keep the issuer, and so the saved session, valid.
+    let idp = DevIdp::start(IdpConfig {
+        addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        state_file,
+        ..IdpConfig::default()
+    })
+    .await
+    .map_err(|e| Error::Config(format!("the demo provider could not start: {e}")))?;
     let config = ProviderConfig::new(
         "demo",
         DEMO_NAME,

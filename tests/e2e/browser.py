@@ -10,7 +10,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from person import deliver, login  # noqa: E402
+from person import deliver, follow_once, login  # noqa: E402
 
 
 def main() -> int:
@@ -18,6 +18,12 @@ def main() -> int:
     out = os.environ["PIXIE_E2E_DIR"]
     with open(os.path.join(out, "auth-urls.txt"), "a") as f:
         f.write(url + "\n")
+    if "/end_session?" in url:
+        # RP-initiated logout: the provider sends the browser back to Pixie.
+        back = follow_once(url)
+        if back:
+            deliver(back)
+        return 0
     try:
         with open(os.path.join(out, "plan.json")) as f:
             plan = json.load(f)

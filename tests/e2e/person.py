@@ -37,6 +37,17 @@ def login(auth_url: str, action: str = "allow", user: str = "ada", name: str | N
     raise RuntimeError("the provider did not redirect back")
 
 
+def follow_once(url: str) -> str | None:
+    """GET a URL and return where it redirects to, without following."""
+    try:
+        with _opener.open(url, timeout=20):
+            return None
+    except urllib.error.HTTPError as e:
+        if e.code in (302, 303):
+            return e.headers["Location"]
+        raise
+
+
 def deliver(link: str) -> None:
     """Hand a link to the desktop the way a browser does: the registered
     x-scheme-handler decides which program gets it."""

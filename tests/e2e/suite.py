@@ -5,11 +5,16 @@ delivered by the desktop (`gio open` → x-scheme-handler → single-instance fo
 Prints one line per scenario and a final `N passed, N failed` line. Run it through run.sh,
 which provides the display, the session bus and tauri-driver."""
 
+import hashlib
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
 import sys
 import time
 import traceback
@@ -23,7 +28,7 @@ from person import deliver, login
 
 APP = os.environ["PIXIE_APP"]
 OUT = os.environ["PIXIE_E2E_DIR"]
-DRIVER_URL = os.environ.get("TAURI_DRIVER_URL", "http://127.0.0.1:4444")
+SANDBOX = os.environ["PIXIE_E2E_SANDBOX"]
 EVENT_LOG = os.environ["PIXIE_EVENT_LOG"]
 TIMEOUT = 30
 
@@ -43,17 +48,68 @@ def auth_urls():
         return []
 
 
+class Driver:
+    """A tauri-driver (with WebKitWebDriver) on its own port, with its own environment: the
+    app it launches inherits it (that is how the no-D-Bus run loses the session bus)."""
+
+    def __init__(self, port, env):
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = open(os.path.join(OUT, f"tauri-driver-{port}.log"), "w")
+        self.proc = subprocess.Popen(
+            ["tauri-driver", "--port", str(port), "--native-port", str(port + 1),
+             "--native-driver", shutil.which("WebKitWebDriver")],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("tauri-driver did not start")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.log.close()
+
+
+DRIVERS = {}
+
+
+def driver(kind="desktop"):
+    if kind not in DRIVERS:
+        env = dict(os.environ)
+        port = 4444
+        if kind == "no-dbus":
+            env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+            env.pop("GNOME_KEYRING_CONTROL", None)
+            port = 4446
+        DRIVERS[kind] = Driver(port, env)
+    return DRIVERS[kind]
+
+
 class Window:
     """One launch of the app under WebDriver."""
 
-    def __init__(self, args=()):
+    def __init__(self, args=(), kind="desktop", registered=True):
         opts = ArgOptions()
         opts.set_capability("browserName", "wry")
         opts.set_capability("tauri:options", {"application": APP, "args": list(args)})
-        self.d = webdriver.Remote(DRIVER_URL, options=opts)
+        for attempt in range(3):
+            try:
+                self.d = webdriver.Remote(driver(kind).url, options=opts)
+                break
+            except Exception as e:  # the driver may still be starting its native half
+                if attempt == 2:
+                    raise
+                print(f"# retrying the WebDriver session: {e}", file=sys.stderr)
+                time.sleep(1)
         self.wait_until(lambda: self.phase() != "loading", "the window renders")
         # Pixie registers dev.pixie.app with the desktop in the background at start-up.
-        self.wait_until(scheme_registered, "the dev.pixie.app handler is registered")
+        if registered:
+            self.wait_until(scheme_registered, "the dev.pixie.app handler is registered")
 
     def close(self):
         try:
@@ -163,6 +219,8 @@ def scenario_deny(w):
     plan(action="deny")
     begin_sign_in(w)
     w.wait_phase("failed")
+    time.sleep(0.3)  # let it paint
+    w.d.save_screenshot(os.path.join(OUT, "failed.png"))
     message = w.text("error")
     assert "cancelled at the provider" in message, message
     assert w.el("error-code").get_attribute("textContent") == "access_denied"
@@ -177,6 +235,8 @@ def scenario_cancel(w):
     plan(action="hold")
     url = begin_sign_in(w)
     w.wait_phase("authorizing")
+    time.sleep(0.3)
+    w.d.save_screenshot(os.path.join(OUT, "waiting.png"))
     w.click("cancel")
     w.wait_phase("signed_out")
     # The person finishes in the browser anyway.
@@ -226,6 +286,7 @@ def scenario_cold_start_by_gio():
     to no sign-in in progress, and keeps running."""
     Window().close()  # a first run registers the scheme, as `cargo run` would
     time.sleep(0.5)
+    reset_session()
     open(EVENT_LOG, "w").close()
     link = "dev.pixie.app:/oauth/callback?code=stale-code&state=stale-state"
     deliver(link)
@@ -262,8 +323,161 @@ def scenario_cold_start_window():
         w.close()
 
 
+def reset_session():
+    """Each scenario starts signed out: no saved session, no cached profile."""
+    subprocess.run(["secret-tool", "clear", "service", "dev.pixie.app"], check=False)
+    cache = os.path.join(os.environ["XDG_CACHE_HOME"], "dev.pixie.app", "profile.json")
+    if os.path.exists(cache):
+        os.remove(cache)
+
+
+def demo_sub(name):
+    """The subject the demo provider gives a name (see pixie-dev-idp's store.rs)."""
+    return "user-" + hashlib.sha256(" ".join(name.split()).lower().encode()).hexdigest()[:16]
+
+
+def keyring_lookup(account):
+    r = subprocess.run(
+        ["secret-tool", "lookup", "service", "dev.pixie.app", "username", account],
+        capture_output=True, text=True,
+    )
+    return json.loads(r.stdout) if r.returncode == 0 and r.stdout.strip() else None
+
+
+def wait_for(cond, what, timeout=TIMEOUT):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting until {what}")
+
+
+def files_containing(secret):
+    """Files of the app's own config, cache and data dirs (the whole XDG sandbox except the
+    Secret Service's keyring files) that contain `secret`."""
+    keyrings = os.path.join(os.environ["XDG_DATA_HOME"], "keyrings")
+    found = []
+    for top, _dirs, files in os.walk(SANDBOX):
+        if top.startswith(keyrings):
+            continue
+        for name in files:
+            path = os.path.join(top, name)
+            try:
+                with open(path, "rb") as f:
+                    if secret.encode() in f.read():
+                        found.append(path)
+            except OSError:
+                pass
+    return found
+
+
+def refresh_at_provider(issuer, refresh_token):
+    """Use a refresh token at the provider directly, as a thief holding it would."""
+    data = urllib.parse.urlencode(
+        {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": "pixie-desktop"}
+    ).encode()
+    try:
+        with urllib.request.urlopen(f"{issuer}/token", data=data, timeout=20) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def issuer_of(auth_url):
+    u = urllib.parse.urlsplit(auth_url)
+    return f"{u.scheme}://{u.netloc}"
+
+
+def scenario_session_survives_restart():
+    """Sign in, quit, start again: signed in without the browser; the refresh token is in the
+    keyring and in no file; an old refresh token replayed by a thief revokes the session and
+    the app asks to sign in again."""
+    reset_session()
+    account = "demo:" + demo_sub("Ada Lovelace")
+    w = Window()
+    try:
+        plan(action="allow")
+        url = begin_sign_in(w)
+        w.wait_phase("signed_in")
+        first = wait_for(lambda: keyring_lookup(account), "the session is in the keyring")
+        assert first["issuer"] == issuer_of(url), first["issuer"]
+    finally:
+        w.close()
+    time.sleep(0.5)
+    opened = len(auth_urls())
+    w = Window()
+    try:
+        w.wait_phase("signed_in", timeout=5)
+        assert w.text("profile-name") == "Ada Lovelace"
+        second = wait_for(
+            lambda: (k := keyring_lookup(account)) and k["refresh_token"] != first["refresh_token"] and k,
+            "the session was refreshed and the rotated token saved",
+        )
+        assert len(auth_urls()) == opened, "the browser was opened on restore"
+        for token in (first["refresh_token"], second["refresh_token"]):
+            leaked = files_containing(token)
+            assert not leaked, f"a refresh token is in {leaked}"
+        w.no_secrets_in_page()
+        # A thief replays the old refresh token: the provider refuses it and revokes the
+        # whole family, the app's current token included.
+        status, body = refresh_at_provider(first["issuer"], first["refresh_token"])
+        assert status == 400 and body["error"] == "invalid_grant", (status, body)
+    finally:
+        w.close()
+    time.sleep(0.5)
+    w = Window()
+    try:
+        w.wait_notice("Your session has ended")
+        w.wait_phase("signed_out")
+        wait_for(lambda: keyring_lookup(account) is None, "the dead session left the keyring")
+    finally:
+        w.close()
+
+
+def scenario_sign_out(w):
+    """Sign out (also in the browser): the refresh token no longer works at the provider,
+    the keyring entry is gone, and the provider's logout comes back to Pixie."""
+    account = "demo:" + demo_sub("Ada Lovelace")
+    plan(action="allow")
+    url = begin_sign_in(w)
+    w.wait_phase("signed_in")
+    session = wait_for(lambda: keyring_lookup(account), "the session is in the keyring")
+    w.click("sign-out-browser")
+    w.click("sign-out")
+    w.wait_phase("signed_out")
+    wait_for(lambda: keyring_lookup(account) is None, "the keyring entry is deleted")
+    status, body = refresh_at_provider(issuer_of(url), session["refresh_token"])
+    assert status == 400 and body["error"] == "invalid_grant", (status, body)
+    w.wait_notice("signed out in the browser too")
+    assert any("/end_session?" in u and "id_token_hint=" in u for u in auth_urls())
+
+
+def scenario_no_dbus():
+    """Without D-Bus there is no keyring: the window says so and the sign-in still works
+    for this run (the link pasted, since no session bus can forward it)."""
+    w = Window(kind="no-dbus")
+    try:
+        plan(action="hold")
+        url = begin_sign_in(w)
+        redirect = login(url)
+        w.wait_until(lambda: w.visible("paste-toggle"), "the paste-the-link option appears", 40)
+        w.click("paste-toggle")
+        w.el("paste-url").send_keys(redirect)
+        w.click("paste-submit")
+        w.wait_phase("signed_in")
+        w.wait_notice("couldn't save your sign-in to the system keyring")
+        time.sleep(0.3)
+        w.d.save_screenshot(os.path.join(OUT, "no-keyring.png"))
+        assert "until you quit" in w.text("notice")
+    finally:
+        w.close()
+
+
 def windowed(fn):
     def run():
+        reset_session()
         w = Window()
         try:
             fn(w)
@@ -283,11 +497,21 @@ SCENARIOS = [
     ("cold start by gio open of a stale redirect", scenario_cold_start_by_gio),
     ("cold start window shows the stale-link notice", scenario_cold_start_window),
     ("the same redirect delivered twice signs in once", windowed(scenario_twice)),
+    ("the session survives a restart; a replayed old token ends it", scenario_session_survives_restart),
+    ("sign out revokes, forgets and signs out in the browser", windowed(scenario_sign_out)),
+    ("without D-Bus the keyring error is shown and sign-in still works", scenario_no_dbus),
 ]
 
 
 def main():
-    only = sys.argv[1:]
+    try:
+        return run_all(sys.argv[1:])
+    finally:
+        for d in DRIVERS.values():
+            d.stop()
+
+
+def run_all(only):
     passed = failed = 0
     for name, run in SCENARIOS:
         if only and not any(o in name for o in only):

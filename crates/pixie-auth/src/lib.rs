@@ -22,10 +22,12 @@ pub mod http;
 pub mod picture;
 pub mod provider;
 pub mod random;
+pub mod session;
 pub mod signin;
 
 pub use callback::{CallbackError, ValidatedCallback};
 pub use error::Error;
 pub use http::{HttpClient, HttpError};
 pub use provider::{Provider, ProviderConfig};
+pub use session::StoredSession;
 pub use signin::{PendingSignIn, Profile, SignedIn, Tokens};

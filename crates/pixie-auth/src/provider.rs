@@ -10,7 +10,7 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AdditionalProviderMetadata, ClientId, ClientSecret, DiscoveryError, EndpointMaybeSet,
-    EndpointNotSet, EndpointSet, IssuerUrl, ProviderMetadata, RedirectUrl,
+    EndpointNotSet, EndpointSet, IssuerUrl, ProviderMetadata, RedirectUrl, RevocationUrl,
 };
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -103,6 +103,7 @@ pub struct Provider {
     pub(crate) config: ProviderConfig,
     pub(crate) metadata: Metadata,
     pub(crate) client: OidcClient,
+    pub(crate) revocation: Option<RevocationUrl>,
     pub(crate) redirect_uri: Url,
     pub(crate) http: HttpClient,
     pub(crate) clock: Clock,
@@ -176,6 +177,20 @@ impl Provider {
         }
         let redirect_uri = Url::parse(&config.redirect_uri)
             .map_err(|e| Error::Config(format!("redirect URI `{}`: {e}", config.redirect_uri)))?;
+        // RFC 7009 §2: where to revoke a refresh token at sign-out, when the provider has it.
+        let revocation = match &metadata.additional_metadata().revocation_endpoint {
+            Some(u) => {
+                let url = RevocationUrl::new(u.clone())
+                    .map_err(|e| Error::Discovery(format!("revocation_endpoint: {e}")))?;
+                if !is_allowed_url(url.url()) {
+                    return Err(Error::Discovery(
+                        "the revocation endpoint must use https".into(),
+                    ));
+                }
+                Some(url)
+            }
+            None => None,
+        };
         let client = CoreClient::from_provider_metadata(
             metadata.clone(),
             ClientId::new(config.client_id.clone()),
@@ -186,6 +201,7 @@ impl Provider {
             config,
             metadata,
             client,
+            revocation,
             redirect_uri,
             http,
             clock: Arc::new(Utc::now),

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreGenderClaim, CoreIdToken, CoreJwsSigningAlgorithm,
+    CoreTokenResponse,
 };
 use openidconnect::{
     AccessToken, AccessTokenHash, CsrfToken, EmptyAdditionalClaims, Nonce, OAuth2TokenResponse,
@@ -101,7 +102,8 @@ impl PendingSignIn {
 pub struct Tokens {
     pub access_token: AccessToken,
     pub refresh_token: Option<RefreshToken>,
-    pub id_token: CoreIdToken,
+    /// Always present after a sign-in; a refresh may not return a new one.
+    pub id_token: Option<CoreIdToken>,
     pub expires_at: Option<DateTime<Utc>>,
     pub subject: SubjectIdentifier,
 }
@@ -114,7 +116,7 @@ impl std::fmt::Debug for Tokens {
                 "refresh_token",
                 &self.refresh_token.as_ref().map(|_| "[redacted]"),
             )
-            .field("id_token", &"[redacted]")
+            .field("id_token", &self.id_token.as_ref().map(|_| "[redacted]"))
             .field("expires_at", &self.expires_at)
             .field("subject", &self.subject.as_str())
             .finish()
@@ -140,6 +142,27 @@ pub struct SignedIn {
     pub tokens: Tokens,
     /// Set when the picture could not be used; the sign-in itself succeeded.
     pub picture_error: Option<Error>,
+}
+
+/// RFC 6749 §5.2 error responses and transport failures of the token endpoint, as typed
+/// errors. The body may hold tokens: say what failed, never what it held.
+pub(crate) fn token_error(
+    e: RequestTokenError<
+        crate::HttpError,
+        openidconnect::StandardErrorResponse<openidconnect::core::CoreErrorResponseType>,
+    >,
+) -> Error {
+    match e {
+        RequestTokenError::ServerResponse(r) => Error::TokenRejected {
+            error: r.error().as_ref().to_string(),
+            description: r.error_description().cloned(),
+        },
+        RequestTokenError::Request(source) => Error::http("token", source),
+        RequestTokenError::Parse(err, _body) => {
+            Error::TokenResponse(format!("malformed JSON at {}", err.path()))
+        }
+        RequestTokenError::Other(msg) => Error::TokenResponse(msg),
+    }
 }
 
 impl Provider {
@@ -192,8 +215,19 @@ impl Provider {
             return Err(Error::Expired);
         }
         let tokens = self.exchange(pending, callback).await?;
-        let claims = self.user_info(&tokens).await?;
-        let mut profile = self.profile_from(&tokens, &claims);
+        let (profile, picture_error) = self.load_profile(&tokens).await?;
+        Ok(SignedIn {
+            profile,
+            tokens,
+            picture_error,
+        })
+    }
+
+    /// Userinfo (with the `sub` check) and the picture, as the window shows them. A picture
+    /// that cannot be used is reported beside the profile, not as a failure.
+    pub async fn load_profile(&self, tokens: &Tokens) -> Result<(Profile, Option<Error>), Error> {
+        let claims = self.user_info(tokens).await?;
+        let mut profile = self.profile_from(tokens, &claims);
         let mut picture_error = None;
         if let Some(url) = claims.picture().and_then(|p| p.get(None)) {
             match fetch_picture(&self.http, url.as_str()).await {
@@ -204,11 +238,7 @@ impl Provider {
                 }
             }
         }
-        Ok(SignedIn {
-            profile,
-            tokens,
-            picture_error,
-        })
+        Ok((profile, picture_error))
     }
 
     /// RFC 6749 §4.1.3 + RFC 7636 §4.5: trade the code and verifier for tokens, then check
@@ -225,62 +255,80 @@ impl Provider {
             .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.secret().clone()))
             .request_async(&self.http)
             .await
-            .map_err(|e| match e {
-                // RFC 6749 §5.2: the error response.
-                RequestTokenError::ServerResponse(r) => Error::TokenRejected {
-                    error: r.error().as_ref().to_string(),
-                    description: r.error_description().cloned(),
-                },
-                RequestTokenError::Request(source) => Error::http("token", source),
-                // The body may hold tokens: say what failed, never what it held.
-                RequestTokenError::Parse(err, _body) => {
-                    Error::TokenResponse(format!("malformed JSON at {}", err.path()))
-                }
-                RequestTokenError::Other(msg) => Error::TokenResponse(msg),
-            })?;
+            .map_err(token_error)?;
 
+        self.verify_token_response(&response, Some(&pending.nonce), None)
+    }
+
+    /// Check a token endpoint response and keep what it holds. `nonce` is the sign-in's
+    /// (OIDC Core §3.1.3.7 step 11); a refresh has none and must keep the subject (§12.2).
+    pub(crate) fn verify_token_response(
+        &self,
+        response: &CoreTokenResponse,
+        nonce: Option<&Nonce>,
+        expected_subject: Option<&SubjectIdentifier>,
+    ) -> Result<Tokens, Error> {
         // RFC 6749 §5.1: token_type is Bearer (case-insensitive), checked by the typed parser.
-        // OIDC Core §3.1.3.3: a successful response to an `openid` request has an ID token.
-        let id_token = response
-            .id_token()
-            .cloned()
-            .ok_or_else(|| Error::IdToken("the token response has no id_token".into()))?;
-
-        let clock = self.clock.clone();
-        let verifier = self
-            .client
-            .id_token_verifier()
-            .set_allowed_algs(ALLOWED_ALGS)
-            .set_time_fn(move || clock());
-        // OIDC Core §3.1.3.7 steps 2-3 (iss, aud), 4-5 (azp), 6-8 (signature via JWKS, alg
-        // allow-list, `none` refused), 9 (exp) and 11 (nonce) are checked by `claims()`.
-        let claims = id_token
-            .claims(&verifier, &pending.nonce)
+        // OIDC Core §3.1.3.3: a successful response to an `openid` request has an ID token;
+        // §12.2: a refresh response may omit it.
+        let id_token = match (response.id_token().cloned(), nonce) {
+            (Some(t), _) => Some(t),
+            (None, Some(_)) => {
+                return Err(Error::IdToken("the token response has no id_token".into()));
+            }
+            (None, None) => None,
+        };
+        let now = (self.clock)();
+        let mut subject = expected_subject.cloned();
+        if let Some(id_token) = &id_token {
+            let clock = self.clock.clone();
+            let verifier = self
+                .client
+                .id_token_verifier()
+                .set_allowed_algs(ALLOWED_ALGS)
+                .set_time_fn(move || clock());
+            // OIDC Core §3.1.3.7 steps 2-3 (iss, aud), 4-5 (azp), 6-8 (signature via JWKS,
+            // alg allow-list, `none` refused), 9 (exp) and 11 (nonce) are checked by `claims()`.
+            let claims = match nonce {
+                Some(nonce) => id_token.claims(&verifier, nonce),
+                // OIDC Core §12.2: a refreshed ID token carries no new nonce to compare.
+                None => id_token.claims(&verifier, |_: Option<&Nonce>| Ok(())),
+            }
             .map_err(|e| Error::IdToken(e.to_string()))?;
 
-        // OIDC Core §3.1.3.7 step 10: an `iat` far in the future means a broken or forged token.
-        let now = (self.clock)();
-        if claims.issue_time() > now + MAX_IAT_SKEW {
-            return Err(Error::IdToken("issued in the future (iat)".into()));
-        }
-
-        // OIDC Core §3.1.3.8 / §3.2.2.9: when `at_hash` is present it must match the access token.
-        if let Some(expected) = claims.access_token_hash() {
-            let alg = id_token
-                .signing_alg()
-                .map_err(|e| Error::IdToken(e.to_string()))?;
-            let key = id_token
-                .signing_key(&verifier)
-                .map_err(|e| Error::IdToken(e.to_string()))?;
-            let actual = AccessTokenHash::from_token(response.access_token(), alg, key)
-                .map_err(|e| Error::IdToken(e.to_string()))?;
-            if actual != *expected {
+            // OIDC Core §3.1.3.7 step 10: an `iat` far in the future means a broken or forged token.
+            if claims.issue_time() > now + MAX_IAT_SKEW {
+                return Err(Error::IdToken("issued in the future (iat)".into()));
+            }
+            // OIDC Core §12.2: a refreshed ID token is about the same person.
+            if let Some(expected) = expected_subject
+                && claims.subject() != expected
+            {
                 return Err(Error::IdToken(
-                    "at_hash does not match the access token".into(),
+                    "the refreshed ID token is about another account (sub)".into(),
                 ));
             }
-        }
 
+            // OIDC Core §3.1.3.8 / §3.2.2.9: when `at_hash` is present it must match the access token.
+            if let Some(expected) = claims.access_token_hash() {
+                let alg = id_token
+                    .signing_alg()
+                    .map_err(|e| Error::IdToken(e.to_string()))?;
+                let key = id_token
+                    .signing_key(&verifier)
+                    .map_err(|e| Error::IdToken(e.to_string()))?;
+                let actual = AccessTokenHash::from_token(response.access_token(), alg, key)
+                    .map_err(|e| Error::IdToken(e.to_string()))?;
+                if actual != *expected {
+                    return Err(Error::IdToken(
+                        "at_hash does not match the access token".into(),
+                    ));
+                }
+            }
+            subject = Some(claims.subject().clone());
+        }
+        let subject =
+            subject.ok_or_else(|| Error::IdToken("no subject to bind the tokens to".into()))?;
         let expires_at = response
             .expires_in()
             .and_then(|d| chrono::TimeDelta::from_std(d).ok())
@@ -288,7 +336,7 @@ impl Provider {
         Ok(Tokens {
             access_token: response.access_token().clone(),
             refresh_token: response.refresh_token().cloned(),
-            subject: claims.subject().clone(),
+            subject,
             id_token,
             expires_at,
         })

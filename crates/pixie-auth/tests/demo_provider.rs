@@ -252,7 +252,7 @@ async fn no_token_or_verifier_reaches_debug_logs_or_the_profile() {
     let secrets = [
         done.tokens.access_token.secret().clone(),
         done.tokens.refresh_token.as_ref().unwrap().secret().clone(),
-        done.tokens.id_token.to_string(),
+        done.tokens.id_token.as_ref().unwrap().to_string(),
         code,
     ];
     let debug = format!("{pending:?} {cb:?} {done:?} {:?}", done.tokens);

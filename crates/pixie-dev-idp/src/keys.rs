@@ -1,13 +1,17 @@
-//! The provider's signing key, generated at start, and the JWKS that publishes it.
+//! The provider's signing key, generated at first start (or read from the state file), and
+//! the JWKS that publishes it.
 
 use openidconnect::core::{CoreJsonWebKey, CoreJsonWebKeySet, CoreRsaPrivateSigningKey};
 use openidconnect::{JsonWebKeyId, PrivateSigningKey};
-use rsa::pkcs1::EncodeRsaPrivateKey;
+use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
+use sha2::{Digest, Sha256};
 
 use crate::IdpError;
 
 pub struct Keys {
     pub signing: CoreRsaPrivateSigningKey,
+    /// PKCS#1 PEM, kept for the state file.
+    pub pem: String,
 }
 
 impl Keys {
@@ -19,10 +23,21 @@ impl Keys {
         let pem = key
             .to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)
             .map_err(|e| IdpError::Key(e.to_string()))?;
-        let kid = crate::random_token(9)?;
-        let signing = CoreRsaPrivateSigningKey::from_pem(&pem, Some(JsonWebKeyId::new(kid)))
+        Self::from_pem(&pem)
+    }
+
+    /// A key read back from the state file. Its `kid` is derived from the key, so it is the
+    /// same across restarts.
+    pub fn from_pem(pem: &str) -> Result<Self, IdpError> {
+        rsa::RsaPrivateKey::from_pkcs1_pem(pem).map_err(|e| IdpError::Key(e.to_string()))?;
+        let digest = Sha256::digest(pem.as_bytes());
+        let kid: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+        let signing = CoreRsaPrivateSigningKey::from_pem(pem, Some(JsonWebKeyId::new(kid)))
             .map_err(IdpError::Key)?;
-        Ok(Self { signing })
+        Ok(Self {
+            signing,
+            pem: pem.to_owned(),
+        })
     }
 
     pub fn public_jwk(&self) -> CoreJsonWebKey {

@@ -22,6 +22,7 @@ mod routes;
 mod store;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -50,6 +51,8 @@ pub enum IdpError {
     Key(String),
     #[error("random number generator: {0}")]
     Rng(String),
+    #[error("state file {path}: {message}")]
+    State { path: PathBuf, message: String },
 }
 
 /// A registered client.
@@ -85,6 +88,10 @@ pub struct IdpConfig {
     pub code_ttl: Duration,
     pub access_token_ttl: Duration,
     pub id_token_ttl: Duration,
+    /// Where to keep the signing key, the port and the refresh-token records (hashed) across
+    /// restarts, so sessions of an app that embeds the provider survive a relaunch. When the
+    /// port of `addr` is 0, the port from the file is tried first.
+    pub state_file: Option<PathBuf>,
 }
 
 impl Default for IdpConfig {
@@ -95,6 +102,7 @@ impl Default for IdpConfig {
             code_ttl: Duration::from_secs(60),
             access_token_ttl: Duration::from_secs(3600),
             id_token_ttl: Duration::from_secs(600),
+            state_file: None,
         }
     }
 }
@@ -118,30 +126,55 @@ pub struct DevIdp {
 }
 
 impl DevIdp {
-    /// Bind, generate a signing key and serve on the current tokio runtime.
+    /// Bind, generate (or load) a signing key and serve on the current tokio runtime.
     pub async fn start(config: IdpConfig) -> Result<Self, IdpError> {
-        let listener = TcpListener::bind(config.addr)
-            .await
-            .map_err(|source| IdpError::Bind {
-                addr: config.addr,
-                source,
-            })?;
+        let persisted = match &config.state_file {
+            Some(path) => load_state(path)?,
+            None => None,
+        };
+        let mut addr = config.addr;
+        if let Some(p) = persisted.as_ref().filter(|_| addr.port() == 0) {
+            addr.set_port(p.port);
+        }
+        // The remembered port keeps the issuer stable; if it is taken, any free port will do.
+        let listener = match TcpListener::bind(addr).await {
+            Ok(l) => l,
+            Err(_) if addr != config.addr => {
+                TcpListener::bind(config.addr)
+                    .await
+                    .map_err(|source| IdpError::Bind {
+                        addr: config.addr,
+                        source,
+                    })?
+            }
+            Err(source) => return Err(IdpError::Bind { addr, source }),
+        };
         let addr = listener.local_addr().map_err(|source| IdpError::Bind {
             addr: config.addr,
             source,
         })?;
         let issuer = format!("http://{addr}");
-        let keys = tokio::task::spawn_blocking(keys::Keys::generate)
-            .await
-            .map_err(|e| IdpError::Key(e.to_string()))??;
+        let mut store = store::Store::default();
+        let keys = match persisted {
+            Some(p) => {
+                store.refresh = p.refresh;
+                store.rotated = p.rotated;
+                store.revoked_families = p.revoked_families;
+                keys::Keys::from_pem(&p.key_pem)?
+            }
+            None => tokio::task::spawn_blocking(keys::Keys::generate)
+                .await
+                .map_err(|e| IdpError::Key(e.to_string()))??,
+        };
         let clock = Clock::default();
         let shared = Arc::new(Shared {
             issuer: issuer.clone(),
             config,
             keys,
-            store: Mutex::new(store::Store::default()),
+            store: Mutex::new(store),
             clock: clock.clone(),
         });
+        shared.persist();
         let app = routes::router(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -203,6 +236,69 @@ impl Drop for DevIdp {
             let _ = stop.send(());
         }
     }
+}
+
+impl Shared {
+    /// Write the state file, if configured. A failure is logged: the provider keeps serving
+    /// from memory.
+    pub(crate) fn persist(&self) {
+        let Some(path) = &self.config.state_file else {
+            return;
+        };
+        let Ok(store) = self.store.lock() else {
+            return;
+        };
+        let state = store::Persisted {
+            key_pem: self.keys.pem.clone(),
+            port: self
+                .issuer
+                .rsplit(':')
+                .next()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0),
+            refresh: store.refresh.clone(),
+            rotated: store.rotated.clone(),
+            revoked_families: store.revoked_families.clone(),
+        };
+        drop(store);
+        if let Err(e) = write_state(path, &state) {
+            tracing::warn!(path = %path.display(), error = %e, "could not save the demo provider's state");
+        }
+    }
+}
+
+fn load_state(path: &std::path::Path) -> Result<Option<store::Persisted>, IdpError> {
+    match std::fs::read(path) {
+        Ok(bytes) => match serde_json::from_slice(&bytes) {
+            Ok(p) => Ok(Some(p)),
+            Err(e) => {
+                // A damaged file only costs the demo sessions: start afresh.
+                tracing::warn!(path = %path.display(), error = %e, "ignoring an unreadable state file");
+                Ok(None)
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(IdpError::State {
+            path: path.to_owned(),
+            message: e.to_string(),
+        }),
+    }
+}
+
+fn write_state(path: &std::path::Path, state: &store::Persisted) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&tmp)?;
+    file.write_all(&serde_json::to_vec(state)?)?;
+    file.sync_all()?;
+    std::fs::rename(tmp, path)
 }
 
 /// `n` random bytes from the OS RNG, base64url.

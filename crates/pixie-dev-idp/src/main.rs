@@ -17,6 +17,10 @@ struct Args {
     /// Extra client to register, as CLIENT_ID=REDIRECT_URI (repeatable).
     #[arg(long = "client", value_name = "ID=URI")]
     clients: Vec<String>,
+    /// Keep the signing key, port and (hashed) refresh-token records in this file, so
+    /// sessions survive a restart.
+    #[arg(long, value_name = "PATH")]
+    state_file: Option<std::path::PathBuf>,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -31,6 +35,7 @@ async fn main() -> std::process::ExitCode {
     let args = Args::parse();
     let mut config = IdpConfig {
         addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), args.port),
+        state_file: args.state_file,
         ..IdpConfig::default()
     };
     for spec in &args.clients {

@@ -25,7 +25,9 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use url::Url;
 
-use crate::store::{AccessGrant, AuthRequest, CodeGrant, PRESET_USERS, RefreshGrant, User};
+use crate::store::{
+    AccessGrant, AuthRequest, CodeGrant, PRESET_USERS, RefreshGrant, User, token_key,
+};
 use crate::{ClientRegistration, Shared, pages, random_token};
 
 type AppState = State<Arc<Shared>>;
@@ -331,7 +333,7 @@ async fn token(
             "Unknown client.",
         );
     }
-    match form.get("grant_type").map(String::as_str) {
+    let response = match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => code_grant(&s, &client_id, &form),
         Some("refresh_token") => refresh_grant(&s, &client_id, &form),
         Some(_) => token_error(
@@ -340,7 +342,9 @@ async fn token(
             "Only authorization_code and refresh_token are supported.",
         ),
         None => token_error(StatusCode::BAD_REQUEST, "invalid_request", "No grant_type."),
-    }
+    };
+    s.persist();
+    response
 }
 
 fn code_grant(s: &Shared, client_id: &str, form: &HashMap<String, String>) -> Response {
@@ -421,20 +425,19 @@ fn refresh_grant(s: &Shared, client_id: &str, form: &HashMap<String, String>) ->
             return token_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Store.");
         };
         // RFC 9700 §4.14.2: a rotated refresh token used again means it leaked: revoke the family.
-        if let Some(family) = store.rotated.get(presented).cloned() {
+        let key = token_key(presented);
+        if let Some(family) = store.rotated.get(&key).cloned() {
             store.revoke_family(&family);
             return invalid_grant("This refresh token was already used; the session is revoked.");
         }
-        let Some(grant) = store.refresh.remove(presented) else {
+        let Some(grant) = store.refresh.remove(&key) else {
             return invalid_grant("Unknown or revoked refresh token.");
         };
         if grant.client_id != client_id {
-            store.refresh.insert(presented.clone(), grant);
+            store.refresh.insert(key, grant);
             return invalid_grant("The refresh token was issued to another client.");
         }
-        store
-            .rotated
-            .insert(presented.clone(), grant.family.clone());
+        store.rotated.insert(key, grant.family.clone());
         grant
     };
     issue_tokens(
@@ -490,7 +493,7 @@ fn issue_tokens(
             },
         );
         store.refresh.insert(
-            refresh.clone(),
+            token_key(&refresh),
             RefreshGrant {
                 client_id: client_id.to_owned(),
                 user: user.clone(),
@@ -629,7 +632,7 @@ async fn revoke(
     if let Ok(mut store) = s.store.lock() {
         let family = store
             .refresh
-            .get(token)
+            .get(&token_key(token))
             .filter(|r| r.client_id == client_id)
             .map(|r| r.family.clone())
             .or_else(|| {
@@ -643,6 +646,7 @@ async fn revoke(
             store.revoke_family(&family);
         }
     }
+    s.persist();
     StatusCode::OK.into_response()
 }
 

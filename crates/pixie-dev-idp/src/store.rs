@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// The demo people offered on the sign-in page: (id, display name).
@@ -14,7 +15,7 @@ pub const PRESET_USERS: [(&str, &str); 3] = [
 ];
 
 /// A person at the demo provider. Everything is derived from the name.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct User {
     pub sub: String,
     pub name: String,
@@ -85,13 +86,32 @@ pub struct AccessGrant {
     pub expires: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RefreshGrant {
     pub client_id: String,
     pub user: User,
     pub scope: String,
     pub family: String,
     pub auth_time: DateTime<Utc>,
+}
+
+/// Refresh tokens are remembered by their SHA-256 only, as a careful provider does: the
+/// store (and the state file) never holds a usable token.
+pub fn token_key(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The part of the store that survives a restart when a state file is configured.
+#[derive(Default, Serialize, Deserialize)]
+pub struct Persisted {
+    pub key_pem: String,
+    pub port: u16,
+    pub refresh: HashMap<String, RefreshGrant>,
+    pub rotated: HashMap<String, String>,
+    pub revoked_families: HashSet<String>,
 }
 
 #[derive(Default)]
@@ -102,8 +122,10 @@ pub struct Store {
     /// revoke what the code issued).
     pub used_codes: HashMap<String, String>,
     pub access: HashMap<String, AccessGrant>,
+    /// Live refresh tokens by [`token_key`].
     pub refresh: HashMap<String, RefreshGrant>,
-    /// Refresh tokens already rotated away, with their family (RFC 9700 §4.14.2).
+    /// Refresh tokens already rotated away (by [`token_key`]), with their family
+    /// (RFC 9700 §4.14.2).
     pub rotated: HashMap<String, String>,
     pub revoked_families: HashSet<String>,
 }

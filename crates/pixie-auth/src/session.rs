@@ -1,0 +1,184 @@
+//! After the sign-in: what is kept between runs, refreshing it (RFC 6749 §6, OIDC Core §12),
+//! revoking it (RFC 7009) and signing out at the provider (OpenID RP-Initiated Logout 1.0).
+
+use openidconnect::core::CoreIdToken;
+use openidconnect::http::{HeaderValue, Method, header};
+use openidconnect::{
+    ClientId, HttpRequest, LogoutRequest, PostLogoutRedirectUrl, RefreshToken, SubjectIdentifier,
+};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::Error;
+use crate::http::is_allowed_url;
+use crate::provider::Provider;
+use crate::signin::{Tokens, token_error};
+
+/// What Pixie keeps in the OS keyring for one account: enough to get new access tokens
+/// without the browser, and to ask the provider to end the session. Its `Debug` shows no
+/// secret; it is serialised only into the keyring.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct StoredSession {
+    pub provider_id: String,
+    pub issuer: String,
+    pub subject: String,
+    pub refresh_token: String,
+    /// Compact ID token, used as `id_token_hint` at sign-out.
+    pub id_token: Option<String>,
+}
+
+impl std::fmt::Debug for StoredSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredSession")
+            .field("provider_id", &self.provider_id)
+            .field("issuer", &self.issuer)
+            .field("subject", &self.subject)
+            .field("refresh_token", &"[redacted]")
+            .field("id_token", &self.id_token.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+impl StoredSession {
+    /// The session to keep after a sign-in or refresh. `None` when the provider issued no
+    /// refresh token (then there is nothing worth keeping).
+    pub fn from_tokens(
+        provider: &Provider,
+        tokens: &Tokens,
+        previous: Option<&Self>,
+    ) -> Option<Self> {
+        // RFC 6749 §6: a refresh response may omit the refresh token; the old one stays valid.
+        let refresh = tokens
+            .refresh_token
+            .as_ref()
+            .map(|r| r.secret().clone())
+            .or_else(|| previous.map(|p| p.refresh_token.clone()))?;
+        Some(Self {
+            provider_id: provider.config().id.clone(),
+            issuer: provider.issuer().to_owned(),
+            subject: tokens.subject.to_string(),
+            refresh_token: refresh,
+            id_token: tokens
+                .id_token
+                .as_ref()
+                .map(|t| t.to_string())
+                .or_else(|| previous.and_then(|p| p.id_token.clone())),
+        })
+    }
+}
+
+impl Error {
+    /// RFC 6749 §5.2 `invalid_grant`: the refresh token is expired, revoked or reused. The
+    /// session is over; anything else (network, server error) may pass.
+    pub fn is_invalid_grant(&self) -> bool {
+        matches!(self, Error::TokenRejected { error, .. } if error == "invalid_grant")
+    }
+}
+
+impl Provider {
+    /// RFC 6749 §6: new tokens from a refresh token. A returned ID token is checked like the
+    /// first one and must be about the same subject (OIDC Core §12.2).
+    pub async fn refresh(&self, session: &StoredSession) -> Result<Tokens, Error> {
+        if session.issuer != self.issuer() {
+            return Err(Error::TokenRejected {
+                error: "invalid_grant".into(),
+                description: Some("the session belongs to another issuer".into()),
+            });
+        }
+        let refresh_token = RefreshToken::new(session.refresh_token.clone());
+        let response = self
+            .client
+            .exchange_refresh_token(&refresh_token)
+            .map_err(|e| Error::Config(e.to_string()))?
+            .request_async(&self.http)
+            .await
+            .map_err(token_error)?;
+        let subject = SubjectIdentifier::new(session.subject.clone());
+        self.verify_token_response(&response, None, Some(&subject))
+    }
+
+    /// RFC 7009 §2.1: revoke the refresh token (and with it the grant). Returns false when the
+    /// provider has no revocation endpoint. (Sent by hand rather than through `oauth2`, which
+    /// insists on https even for a loopback provider, where RFC 8252 §8.3 allows http.)
+    pub async fn revoke(&self, session: &StoredSession) -> Result<bool, Error> {
+        let Some(endpoint) = &self.revocation else {
+            return Ok(false);
+        };
+        let body = {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            form.append_pair("token", &session.refresh_token)
+                .append_pair("token_type_hint", "refresh_token")
+                .append_pair("client_id", &self.config.client_id);
+            if let Some(secret) = &self.config.client_secret {
+                form.append_pair("client_secret", secret.secret());
+            }
+            form.finish()
+        };
+        let mut request = HttpRequest::new(body.into_bytes());
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = endpoint
+            .url()
+            .as_str()
+            .parse()
+            .map_err(|_| Error::Config("revocation endpoint is not a URL".into()))?;
+        let headers = request.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        let response = self
+            .http
+            .execute(request)
+            .await
+            .map_err(|e| Error::http("revocation", e))?;
+        // RFC 7009 §2.2: 200 whether or not the token was valid.
+        if response.status().is_success() {
+            return Ok(true);
+        }
+        // RFC 7009 §2.2.1: an error response as in RFC 6749 §5.2.
+        #[derive(Deserialize)]
+        struct ErrorBody {
+            error: String,
+            error_description: Option<String>,
+        }
+        match serde_json::from_slice::<ErrorBody>(response.body()) {
+            Ok(e) => Err(Error::TokenRejected {
+                error: e.error,
+                description: e.error_description,
+            }),
+            Err(_) => Err(Error::TokenResponse(format!(
+                "revocation answered HTTP {}",
+                response.status()
+            ))),
+        }
+    }
+
+    /// OpenID RP-Initiated Logout 1.0 §2: the URL that ends the session in the browser, with
+    /// `id_token_hint` and where to come back to. `None` when the provider offers none.
+    pub fn end_session_url(
+        &self,
+        session: &StoredSession,
+        post_logout_redirect_uri: Option<&str>,
+    ) -> Option<Url> {
+        let endpoint = self
+            .metadata
+            .additional_metadata()
+            .end_session_endpoint
+            .as_deref()?;
+        let endpoint = Url::parse(endpoint).ok().filter(is_allowed_url)?;
+        let mut request = LogoutRequest::from(openidconnect::EndSessionUrl::from_url(endpoint))
+            .set_client_id(ClientId::new(self.config.client_id.clone()));
+        if let Some(hint) = session.id_token.as_deref().and_then(|t| {
+            serde_json::from_value::<CoreIdToken>(serde_json::Value::String(t.into())).ok()
+        }) {
+            request = request.set_id_token_hint(&hint);
+        }
+        if let Some(uri) =
+            post_logout_redirect_uri.and_then(|u| PostLogoutRedirectUrl::new(u.into()).ok())
+        {
+            request = request.set_post_logout_redirect_uri(uri);
+        }
+        Some(request.http_get_url())
+    }
+}
