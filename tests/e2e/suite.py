@@ -106,10 +106,14 @@ class Window:
                     raise
                 print(f"# retrying the WebDriver session: {e}", file=sys.stderr)
                 time.sleep(1)
-        self.wait_until(lambda: self.phase() != "loading", "the window renders")
-        # Pixie registers dev.pixie.app with the desktop in the background at start-up.
-        if registered:
-            self.wait_until(scheme_registered, "the dev.pixie.app handler is registered")
+        try:
+            self.wait_until(lambda: self.phase() != "loading", "the window renders")
+            # Pixie registers dev.pixie.app with the desktop in the background at start-up.
+            if registered:
+                self.wait_until(scheme_registered, "the dev.pixie.app handler is registered")
+        except Exception:
+            self.close()  # never leave a session behind for the next scenario
+            raise
 
     def close(self):
         try:
