@@ -7,6 +7,9 @@ fn main() {
         "sign_out",
         "session",
         "submit_redirect",
+        "flow",
+        "flow_export",
+        "save_flow_svg",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -86,6 +86,9 @@
       pasteTimer = setTimeout(() => { $("paste").hidden = false; }, PASTE_AFTER_MS);
     }
 
+    $("show-flow").hidden = !view.has_flow;
+    $("show-flow-failed").hidden = !view.has_flow;
+
     const notice = view.notice;
     if (notice && notice.id !== shownNotice) {
       shownNotice = notice.id;
@@ -111,6 +114,68 @@
     }
   }
 
+  async function openFlow() {
+    let steps = [];
+    try {
+      steps = await tauri.core.invoke("flow");
+    } catch (e) {
+      console.error("flow", e);
+    }
+    const box = $("flow-diagram");
+    box.replaceChildren(window.PixieFlow.draw(steps));
+    $("flow-status").textContent = steps.length ? "" : "No sign-in has been made yet.";
+    $("flow-text").hidden = true;
+    $("flow").hidden = false;
+    $("app").classList.add("flow-open");
+    $("flow-close").focus();
+  }
+
+  function closeFlow() {
+    $("flow").hidden = true;
+    $("app").classList.remove("flow-open");
+    focusFirst($(PANEL_OF[lastPhase] || "signed-out"));
+  }
+
+  async function copyText(text, what) {
+    const area = $("flow-text");
+    area.value = text;
+    try {
+      await navigator.clipboard.writeText(text);
+      $("flow-status").textContent = `${what} copied to the clipboard.`;
+      area.hidden = true;
+    } catch (_e) {
+      // No clipboard access here: show the text, selected, to copy by hand.
+      area.hidden = false;
+      area.focus();
+      area.select();
+      $("flow-status").textContent = `${what} is below, selected: press Ctrl+C to copy it.`;
+    }
+  }
+
+  async function exportFlow(format, what) {
+    try {
+      copyText(await tauri.core.invoke("flow_export", { format }), what);
+    } catch (e) {
+      $("flow-status").textContent = String(e);
+    }
+  }
+
+  $("show-flow").addEventListener("click", openFlow);
+  $("show-flow-failed").addEventListener("click", openFlow);
+  $("flow-close").addEventListener("click", closeFlow);
+  $("flow-mermaid").addEventListener("click", () => exportFlow("mermaid", "The Mermaid diagram"));
+  $("flow-json").addEventListener("click", () => exportFlow("json", "The event log"));
+  $("flow-svg").addEventListener("click", async () => {
+    const svg = $("flow-diagram").querySelector("svg");
+    if (!svg) return;
+    try {
+      const path = await tauri.core.invoke("save_flow_svg", { svg: new XMLSerializer().serializeToString(svg) });
+      $("flow-status").textContent = `Saved to ${path}`;
+    } catch (e) {
+      $("flow-status").textContent = `Could not save: ${e}`;
+    }
+  });
+
   $("sign-in").addEventListener("click", () => call("sign_in"));
   $("try-again").addEventListener("click", () => call("sign_in"));
   $("back").addEventListener("click", () => call("cancel_sign_in"));
@@ -125,7 +190,8 @@
   });
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {
-      if (lastPhase === "authorizing" || lastPhase === "failed") call("cancel_sign_in");
+      if (!$("flow").hidden) closeFlow();
+      else if (lastPhase === "authorizing" || lastPhase === "failed") call("cancel_sign_in");
       else showNotice(false);
     }
   });

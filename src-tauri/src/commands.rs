@@ -49,3 +49,28 @@ pub fn submit_redirect(app: AppHandle, state: State<'_, AppState>, url: String) 
     handle_redirect(&app, url.trim());
     state.view()
 }
+
+/// The redacted steps of the last sign-in, for the sequence diagram.
+#[tauri::command]
+pub fn flow(state: State<'_, AppState>) -> Vec<pixie_auth::FlowStep> {
+    state.with_machine(|m| m.trace().map(|t| t.steps()).unwrap_or_default())
+}
+
+/// The last sign-in as Mermaid text (`mermaid`) or the redacted event log (`json`).
+#[tauri::command]
+pub fn flow_export(state: State<'_, AppState>, format: String) -> Result<String, String> {
+    state.with_machine(|m| {
+        let trace = m.trace().ok_or("No sign-in has been made yet.")?;
+        match format.as_str() {
+            "mermaid" => Ok(trace.to_mermaid()),
+            "json" => Ok(trace.to_json()),
+            _ => Err(format!("Unknown export format {format:?}.")),
+        }
+    })
+}
+
+/// Save the diagram the window drew as an SVG file in the Downloads folder; returns its path.
+#[tauri::command]
+pub fn save_flow_svg(app: AppHandle, svg: String) -> Result<String, String> {
+    crate::flow_file::save_svg(&app, &svg).map_err(|e| e.to_string())
+}

@@ -4,6 +4,7 @@
 mod browser;
 mod cache;
 mod commands;
+mod flow_file;
 pub mod keystore;
 mod lifecycle;
 pub mod machine;
@@ -234,6 +235,9 @@ pub fn run() {
             commands::sign_out,
             commands::session,
             commands::submit_redirect,
+            commands::flow,
+            commands::flow_export,
+            commands::save_flow_svg,
         ])
         .setup(|app| {
             let handle = app.handle().clone();

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use pixie_auth::{Error, PendingSignIn, Profile, Provider, SignedIn, Tokens, ValidatedCallback};
+use pixie_auth::{
+    Error, FlowTrace, PendingSignIn, Profile, Provider, SignedIn, Tokens, ValidatedCallback,
+};
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -47,6 +49,8 @@ pub struct View {
     pub error: Option<FailureView>,
     /// A passing message (an ignored link, a picture that could not load).
     pub notice: Option<Notice>,
+    /// A record of the last sign-in's steps can be shown ("How this sign-in worked").
+    pub has_flow: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -90,6 +94,8 @@ pub struct Machine {
     notice_seq: u64,
     /// The browser was sent to the provider's end-session endpoint and may come back.
     awaiting_logout: bool,
+    /// The steps of the last sign-in, for the sequence diagram.
+    last_trace: Option<FlowTrace>,
 }
 
 pub const NOTICE_NOT_IN_PROGRESS: &str =
@@ -120,6 +126,7 @@ impl Machine {
             notice: None,
             notice_seq: 0,
             awaiting_logout: false,
+            last_trace: None,
         }
     }
 
@@ -134,7 +141,13 @@ impl Machine {
             profile: self.profile.clone(),
             error: self.error.clone(),
             notice: self.notice.clone(),
+            has_flow: self.last_trace.is_some(),
         }
+    }
+
+    /// The redacted steps of the last sign-in.
+    pub fn trace(&self) -> Option<&FlowTrace> {
+        self.last_trace.as_ref()
     }
 
     /// Show a passing message without changing the phase.
@@ -155,6 +168,7 @@ impl Machine {
     /// Returns the attempt number, used to drop late results of an abandoned attempt.
     pub fn begin(&mut self, provider: Arc<Provider>, pending: PendingSignIn) -> (u64, View) {
         self.attempt += 1;
+        self.last_trace = Some(pending.trace().clone());
         self.pending = Some((provider, pending));
         self.phase = Phase::Authorizing;
         self.error = None;

@@ -25,7 +25,8 @@ mkdir -p "$PIXIE_E2E_DIR"
 # into the developer's own home.
 sandbox=$(mktemp -d)
 export XDG_DATA_HOME="$sandbox/data" XDG_CONFIG_HOME="$sandbox/config" XDG_CACHE_HOME="$sandbox/cache"
-mkdir -p "$XDG_DATA_HOME/applications" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME"
+mkdir -p "$XDG_DATA_HOME/applications" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$sandbox/downloads"
+echo "XDG_DOWNLOAD_DIR=\"$sandbox/downloads\"" > "$XDG_CONFIG_HOME/user-dirs.dirs"
 export PIXIE_BROWSER="$here/browser.py"
 export PIXIE_EVENT_LOG="$PIXIE_E2E_DIR/events.jsonl"
 export NO_AT_BRIDGE=1

@@ -214,8 +214,39 @@ def scenario_sign_in(w):
     w.d.save_screenshot(shot)
     subprocess.run(["import", "-window", "root", os.path.join(OUT, "signed-in-desktop.png")], check=False)
     print(f"# screenshot of the signed-in window: {shot}")
+    check_flow_panel(w, failed=False)
     w.click("sign-out")
     w.wait_phase("signed_out")
+
+
+def check_flow_panel(w, failed):
+    """'How this sign-in worked': the real steps, drawn; exports without secrets."""
+    w.click("show-flow-failed" if failed else "show-flow")
+    w.wait_until(lambda: w.visible("flow-panel"), "the flow panel opens")
+    steps = w.d.find_elements(By.CSS_SELECTOR, "[data-testid=flow-diagram] svg g[data-step]")
+    oks = [s.get_attribute("data-ok") for s in steps]
+    if failed:
+        assert "false" in oks, f"no failed step drawn: {oks}"
+    else:
+        assert len(steps) == 7 and set(oks) == {"true"}, oks
+    time.sleep(0.3)
+    w.d.save_screenshot(os.path.join(OUT, "flow-failed.png" if failed else "flow.png"))
+    w.click("flow-copy-mermaid")
+    w.wait_until(lambda: "Mermaid" in w.text("flow-status"), "the Mermaid export is offered")
+    mermaid = w.d.execute_script(
+        "return navigator.clipboard && document.getElementById('flow-text').value;"
+    )
+    assert mermaid.startswith("sequenceDiagram"), mermaid[:40]
+    assert "code_verifier=[never shown]" in mermaid or failed
+    for word in ("eyJ", "access_token="):
+        assert word not in mermaid
+    w.click("flow-save-svg")
+    w.wait_until(lambda: "Saved to" in w.text("flow-status"), "the SVG is saved")
+    path = w.text("flow-status").split("Saved to ", 1)[1].strip()
+    with open(path) as f:
+        assert "<svg" in f.read()
+    w.click("flow-close")
+    w.wait_until(lambda: not w.visible("flow-panel"), "the flow panel closes")
 
 
 def scenario_deny(w):
@@ -228,6 +259,7 @@ def scenario_deny(w):
     message = w.text("error")
     assert "cancelled at the provider" in message, message
     assert w.el("error-code").get_attribute("textContent") == "access_denied"
+    check_flow_panel(w, failed=True)
     plan(action="allow")
     w.click("try-again")
     w.wait_phase("signed_in")

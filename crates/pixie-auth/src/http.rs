@@ -64,6 +64,8 @@ fn is_loopback(url: &Url) -> bool {
 pub struct HttpClient {
     inner: reqwest::Client,
     body_limit: usize,
+    /// Where to note each request's status and duration (the sign-in's flow trace).
+    trace: Option<crate::flow::FlowTrace>,
 }
 
 impl HttpClient {
@@ -84,6 +86,7 @@ impl HttpClient {
         Ok(Self {
             inner,
             body_limit: JSON_LIMIT,
+            trace: None,
         })
     }
 
@@ -92,6 +95,16 @@ impl HttpClient {
         Self {
             inner: self.inner.clone(),
             body_limit: limit,
+            trace: self.trace.clone(),
+        }
+    }
+
+    /// The same client, noting each request in `trace`.
+    pub fn with_trace(&self, trace: &crate::flow::FlowTrace) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            body_limit: self.body_limit,
+            trace: Some(trace.clone()),
         }
     }
 
@@ -111,6 +124,7 @@ impl HttpClient {
         for (name, value) in parts.headers.iter() {
             builder = builder.header(name, value);
         }
+        let started = std::time::Instant::now();
         let mut response = builder.send().await.map_err(HttpError::from_reqwest)?;
         let limit = self.body_limit;
         if response
@@ -127,6 +141,12 @@ impl HttpClient {
                 return Err(HttpError::TooLarge { limit });
             }
             body.extend_from_slice(&chunk);
+        }
+        if let Some(trace) = &self.trace {
+            trace.record_http(crate::flow::HttpExchange {
+                status: status.as_u16(),
+                duration: started.elapsed(),
+            });
         }
         let mut out = HttpResponse::new(body);
         *out.status_mut() = status;

@@ -18,6 +18,7 @@
 
 pub mod callback;
 pub mod error;
+pub mod flow;
 pub mod http;
 pub mod picture;
 pub mod provider;
@@ -27,6 +28,7 @@ pub mod signin;
 
 pub use callback::{CallbackError, ValidatedCallback};
 pub use error::Error;
+pub use flow::{FlowStep, FlowTrace};
 pub use http::{HttpClient, HttpError};
 pub use provider::{Provider, ProviderConfig};
 pub use session::StoredSession;

@@ -18,6 +18,7 @@ use url::Url;
 
 use crate::Error;
 use crate::callback::{CallbackError, CallbackExpectation, ValidatedCallback, validate_callback};
+use crate::flow::{Check, FlowStep, FlowTrace, NEVER_SHOWN, Party, short};
 use crate::picture::fetch_picture;
 use crate::provider::Provider;
 use crate::random::{new_nonce, new_state, pkce_pair};
@@ -49,6 +50,7 @@ pub struct PendingSignIn {
     nonce: Nonce,
     verifier: PkceCodeVerifier,
     started: Instant,
+    trace: FlowTrace,
 }
 
 impl std::fmt::Debug for PendingSignIn {
@@ -80,13 +82,18 @@ impl PendingSignIn {
         self.started
     }
 
+    /// The redacted record of this sign-in's steps so far.
+    pub fn trace(&self) -> &FlowTrace {
+        &self.trace
+    }
+
     pub fn is_expired(&self) -> bool {
         self.started.elapsed() > SIGN_IN_TIMEOUT
     }
 
     /// Check a redirect that came back through the OS. See [`validate_callback`].
     pub fn validate_callback(&self, raw: &str) -> Result<ValidatedCallback, CallbackError> {
-        validate_callback(
+        let result = validate_callback(
             raw,
             &CallbackExpectation {
                 redirect_uri: &self.redirect_uri,
@@ -94,7 +101,10 @@ impl PendingSignIn {
                 issuer: &self.issuer,
                 iss_required: self.iss_required,
             },
-        )
+        );
+        self.trace
+            .push(callback_step(raw, &result, self.iss_required));
+        result
     }
 }
 
@@ -189,7 +199,43 @@ impl Provider {
             )
             .set_pkce_challenge(challenge)
             .url();
+        let trace = FlowTrace::new();
+        let mut step = FlowStep::new(
+            Party::App,
+            Party::Browser,
+            "Open the authorization request in the system browser",
+        );
+        for (name, value) in authorization_url.query_pairs() {
+            let shown = match name.as_ref() {
+                "state" | "nonce" => short(&value),
+                _ => value.into_owned(),
+            };
+            step = step.param(&name, shown);
+        }
+        trace.push(
+            step.check(Check::new(
+                "PKCE S256 challenge sent; the verifier stays in the app",
+                "RFC 7636 §4.2–4.3",
+                true,
+                None,
+            ))
+            .check(Check::new(
+                "System browser, not an embedded webview",
+                "RFC 8252 §8.12",
+                true,
+                None,
+            )),
+        );
+        trace.push(
+            FlowStep::new(
+                Party::Browser,
+                Party::AuthorizationEndpoint,
+                &format!("GET {}", authorization_url.path()),
+            )
+            .note("You sign in at the provider. Pixie sees none of it."),
+        );
         Ok(PendingSignIn {
+            trace,
             provider_id: self.config.id.clone(),
             issuer: self.issuer().to_owned(),
             iss_required: self
@@ -215,7 +261,9 @@ impl Provider {
             return Err(Error::Expired);
         }
         let tokens = self.exchange(pending, callback).await?;
-        let (profile, picture_error) = self.load_profile(&tokens).await?;
+        let (profile, picture_error) = self
+            .load_profile_traced(&tokens, Some(&pending.trace))
+            .await?;
         Ok(SignedIn {
             profile,
             tokens,
@@ -226,11 +274,75 @@ impl Provider {
     /// Userinfo (with the `sub` check) and the picture, as the window shows them. A picture
     /// that cannot be used is reported beside the profile, not as a failure.
     pub async fn load_profile(&self, tokens: &Tokens) -> Result<(Profile, Option<Error>), Error> {
-        let claims = self.user_info(tokens).await?;
+        self.load_profile_traced(tokens, None).await
+    }
+
+    async fn load_profile_traced(
+        &self,
+        tokens: &Tokens,
+        trace: Option<&FlowTrace>,
+    ) -> Result<(Profile, Option<Error>), Error> {
+        let http = match trace {
+            Some(t) => self.http.with_trace(t),
+            None => self.http.clone(),
+        };
+        let claims = self.user_info_with(&http, tokens).await;
+        if let Some(t) = trace {
+            let path = self
+                .client
+                .user_info_url()
+                .map(|u| u.url().path().to_owned())
+                .unwrap_or_default();
+            t.push(
+                FlowStep::new(Party::App, Party::Userinfo, &format!("GET {path}"))
+                    .param("Authorization", format!("Bearer {NEVER_SHOWN}"))
+                    .http(t.take_http())
+                    .check(Check::new(
+                        "userinfo sub equals the ID token's sub",
+                        "OIDC Core §5.3.4",
+                        !matches!(claims, Err(Error::SubjectMismatch)),
+                        None,
+                    ))
+                    .checks(
+                        claims
+                            .as_ref()
+                            .err()
+                            .filter(|e| !matches!(e, Error::SubjectMismatch))
+                            .map(|e| {
+                                Check::new(
+                                    "userinfo answered",
+                                    "OIDC Core §5.3.2",
+                                    false,
+                                    Some(e.to_string()),
+                                )
+                            }),
+                    ),
+            );
+        }
+        let claims = claims?;
         let mut profile = self.profile_from(tokens, &claims);
         let mut picture_error = None;
         if let Some(url) = claims.picture().and_then(|p| p.get(None)) {
-            match fetch_picture(&self.http, url.as_str()).await {
+            let result = fetch_picture(&http, url.as_str()).await;
+            if let Some(t) = trace {
+                let shown = match Url::parse(url.as_str()) {
+                    Ok(u) => format!("{}{}", u.origin().ascii_serialization(), u.path()),
+                    Err(_) => "(not a URL)".into(),
+                };
+                t.push(
+                    FlowStep::new(Party::App, Party::Picture, "GET picture")
+                        .param("url", shown)
+                        .http(t.take_http())
+                        .check(Check::new(
+                            "at most 2 MiB, PNG/JPEG/GIF/WebP by its bytes, never SVG",
+                            "Pixie limits",
+                            result.is_ok(),
+                            result.as_ref().err().map(|e| e.to_string()),
+                        ))
+                        .note("Fetched once by the core; the window gets a data: URL and never touches the network."),
+                );
+            }
+            match result {
                 Ok(data) => profile.picture_data_url = Some(data),
                 Err(e) => {
                     tracing::warn!(error = %e, "profile picture not used");
@@ -248,21 +360,60 @@ impl Provider {
         pending: &PendingSignIn,
         callback: &ValidatedCallback,
     ) -> Result<Tokens, Error> {
+        let http = self.http.with_trace(&pending.trace);
         let response = self
             .client
             .exchange_code(callback.code().clone())
             .map_err(|e| Error::Config(e.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.secret().clone()))
-            .request_async(&self.http)
+            .request_async(&http)
             .await
-            .map_err(token_error)?;
-
-        self.verify_token_response(&response, Some(&pending.nonce), None)
+            .map_err(token_error);
+        let path = self
+            .metadata
+            .token_endpoint()
+            .map(|u| u.url().path().to_owned())
+            .unwrap_or_default();
+        pending.trace.push(
+            FlowStep::new(Party::App, Party::TokenEndpoint, &format!("POST {path}"))
+                .param("grant_type", "authorization_code")
+                .param("code", short(callback.code().secret()))
+                .param("redirect_uri", self.redirect_uri.as_str())
+                .param("client_id", self.config.client_id.clone())
+                .param("code_verifier", NEVER_SHOWN)
+                .http(pending.trace.take_http())
+                .check(Check::new(
+                    "the provider accepted the code and the PKCE verifier",
+                    "RFC 6749 §4.1.3, RFC 7636 §4.6",
+                    response.is_ok(),
+                    response.as_ref().err().map(|e| e.to_string()),
+                ))
+                .note("Tokens come back to the core only, never through a browser URL."),
+        );
+        let response = response?;
+        self.verify_token_response(&response, Some(&pending.nonce), None, Some(&pending.trace))
     }
 
     /// Check a token endpoint response and keep what it holds. `nonce` is the sign-in's
     /// (OIDC Core §3.1.3.7 step 11); a refresh has none and must keep the subject (§12.2).
     pub(crate) fn verify_token_response(
+        &self,
+        response: &CoreTokenResponse,
+        nonce: Option<&Nonce>,
+        expected_subject: Option<&SubjectIdentifier>,
+        trace: Option<&FlowTrace>,
+    ) -> Result<Tokens, Error> {
+        let result = self.verify_token_response_inner(response, nonce, expected_subject);
+        if let Some(t) = trace {
+            t.push(
+                FlowStep::new(Party::App, Party::App, "Check the ID token")
+                    .checks(id_token_checks(response, &result)),
+            );
+        }
+        result
+    }
+
+    fn verify_token_response_inner(
         &self,
         response: &CoreTokenResponse,
         nonce: Option<&Nonce>,
@@ -348,20 +499,25 @@ impl Provider {
         &self,
         tokens: &Tokens,
     ) -> Result<UserInfoClaims<EmptyAdditionalClaims, CoreGenderClaim>, Error> {
+        self.user_info_with(&self.http, tokens).await
+    }
+
+    async fn user_info_with(
+        &self,
+        http: &crate::HttpClient,
+        tokens: &Tokens,
+    ) -> Result<UserInfoClaims<EmptyAdditionalClaims, CoreGenderClaim>, Error> {
         let request = self
             .client
             .user_info(tokens.access_token.clone(), Some(tokens.subject.clone()))
             .map_err(|e| Error::Config(e.to_string()))?;
-        request
-            .request_async(&self.http)
-            .await
-            .map_err(|e| match e {
-                UserInfoError::ClaimsVerification(
-                    openidconnect::ClaimsVerificationError::InvalidSubject(_),
-                ) => Error::SubjectMismatch,
-                UserInfoError::Request(source) => Error::http("userinfo", source),
-                other => Error::UserInfo(other.to_string()),
-            })
+        request.request_async(http).await.map_err(|e| match e {
+            UserInfoError::ClaimsVerification(
+                openidconnect::ClaimsVerificationError::InvalidSubject(_),
+            ) => Error::SubjectMismatch,
+            UserInfoError::Request(source) => Error::http("userinfo", source),
+            other => Error::UserInfo(other.to_string()),
+        })
     }
 
     fn profile_from(
@@ -399,5 +555,314 @@ impl Provider {
             issuer: self.issuer().to_owned(),
             provider_id: self.config.id.clone(),
         }
+    }
+}
+
+/// The callback step: what arrived (shortened) and which checks it passed, in the order the
+/// validator makes them.
+fn callback_step(
+    raw: &str,
+    result: &Result<ValidatedCallback, CallbackError>,
+    iss_required: bool,
+) -> FlowStep {
+    let mut step = FlowStep::new(
+        Party::Desktop,
+        Party::App,
+        "Redirect delivered to the app by the OS",
+    );
+    match Url::parse(raw) {
+        Ok(url) => {
+            step = step.param(
+                "uri",
+                format!("{}:{}", url.scheme(), url.path())
+                    .chars()
+                    .take(120)
+                    .collect::<String>(),
+            );
+            for (k, v) in url.query_pairs().take(12) {
+                let shown = match k.as_ref() {
+                    "code" | "state" => short(&v),
+                    "iss" | "error" | "error_description" | "error_uri" => {
+                        v.chars().take(200).collect()
+                    }
+                    _ => "(ignored)".into(),
+                };
+                step = step.param(&k, shown);
+            }
+        }
+        Err(_) => step = step.param("uri", "(not a URL)"),
+    }
+    use CallbackError as E;
+    let failed_at = match result {
+        Ok(_) => usize::MAX,
+        Err(E::TooLong(_) | E::Malformed | E::WrongRedirect | E::DuplicateParameter(_)) => 0,
+        Err(E::MissingState | E::StateMismatch) => 1,
+        Err(E::MissingIssuer | E::IssuerMismatch(_)) => 2,
+        Err(E::ProviderError { .. }) => 3,
+        Err(E::MissingCode) => 4,
+    };
+    let detail = result.as_ref().err().map(|e| e.to_string());
+    let checks = [
+        (
+            "exact redirect URI, each parameter once",
+            "RFC 8252 §7.1, RFC 6749 §3.1",
+        ),
+        ("state matches (constant-time)", "RFC 6749 §10.12"),
+        (
+            if iss_required {
+                "iss is the issuer Pixie asked"
+            } else {
+                "iss, when sent, is the issuer Pixie asked"
+            },
+            "RFC 9207 §2.4",
+        ),
+        ("no error response", "RFC 6749 §4.1.2.1"),
+        ("an authorization code is present", "RFC 6749 §4.1.2"),
+    ];
+    for (i, (name, spec)) in checks.iter().enumerate() {
+        if i > failed_at {
+            break;
+        }
+        let ok = i < failed_at;
+        step = step.check(Check::new(
+            name,
+            spec,
+            ok,
+            if ok { None } else { detail.clone() },
+        ));
+    }
+    step
+}
+
+/// The ID token checks in the order they are made (openidconnect's verifier, then Pixie's
+/// own), with the failing one marked.
+fn id_token_checks(response: &CoreTokenResponse, result: &Result<Tokens, Error>) -> Vec<Check> {
+    let (alg, kid) = response
+        .id_token()
+        .map(|t| {
+            let alg = t
+                .signing_alg()
+                .map(|a| format!("{a:?}"))
+                .unwrap_or_else(|_| "unknown".into());
+            let kid = serde_json::to_value(t)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .and_then(|jwt| jwt.split('.').next().map(str::to_owned))
+                .and_then(|h| {
+                    use base64::Engine;
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD
+                        .decode(h)
+                        .ok()
+                })
+                .and_then(|h| serde_json::from_slice::<serde_json::Value>(&h).ok())
+                .and_then(|h| h.get("kid").and_then(|k| k.as_str()).map(str::to_owned))
+                .unwrap_or_else(|| "-".into());
+            (alg, kid)
+        })
+        .unwrap_or_else(|| ("-".into(), "-".into()));
+    let steps: [(&str, String, &str); 9] = [
+        (
+            "an ID token is present",
+            "OIDC Core §3.1.3.3".into(),
+            "no id_token",
+        ),
+        (
+            "iss is the provider's issuer",
+            "OIDC Core §3.1.3.7 step 2".into(),
+            "issuer",
+        ),
+        (
+            "aud contains Pixie's client id",
+            "OIDC Core §3.1.3.7 step 3".into(),
+            "audience",
+        ),
+        (
+            "azp, when present, is Pixie",
+            "OIDC Core §3.1.3.7 steps 4–5".into(),
+            "azp",
+        ),
+        (
+            "signature verified with the provider's JWKS",
+            format!("OIDC Core §3.1.3.7 steps 6–8 ({alg}, kid={kid})"),
+            "signature",
+        ),
+        (
+            "not expired (exp)",
+            "OIDC Core §3.1.3.7 step 9".into(),
+            "expired",
+        ),
+        (
+            "issued now, not in the future (iat)",
+            "OIDC Core §3.1.3.7 step 10".into(),
+            "iat",
+        ),
+        (
+            "nonce matches this sign-in",
+            "OIDC Core §3.1.3.7 step 11".into(),
+            "nonce",
+        ),
+        (
+            "at_hash matches the access token",
+            "OIDC Core §3.1.3.8".into(),
+            "at_hash",
+        ),
+    ];
+    let failure = match result {
+        Ok(_) => None,
+        Err(e) => Some(e.to_string()),
+    };
+    let failed_at = failure.as_deref().map(|msg| {
+        let lower = msg.to_lowercase();
+        steps
+            .iter()
+            .position(|(_, _, key)| lower.contains(key))
+            .unwrap_or(4)
+    });
+    let mut checks = Vec::new();
+    for (i, (name, spec, _)) in steps.iter().enumerate() {
+        match failed_at {
+            Some(f) if i > f => break,
+            Some(f) if i == f => checks.push(Check::new(name, spec, false, failure.clone())),
+            _ => checks.push(Check::new(name, spec, true, None)),
+        }
+    }
+    checks
+}
+
+#[cfg(test)]
+mod flow_tests {
+    use super::*;
+    use crate::{HttpClient, ProviderConfig};
+    use pixie_dev_idp::browser::{Answer, answer};
+    use pixie_dev_idp::{DevIdp, IdpConfig, PIXIE_CLIENT_ID, PIXIE_REDIRECT_URI};
+
+    async fn provider(idp: &DevIdp) -> Provider {
+        let config = ProviderConfig::new(
+            "demo",
+            "Demo",
+            idp.issuer(),
+            PIXIE_CLIENT_ID,
+            PIXIE_REDIRECT_URI,
+        );
+        Provider::discover(config, HttpClient::new().unwrap())
+            .await
+            .unwrap()
+    }
+
+    fn param(url: &Url, name: &str) -> String {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn the_trace_shows_every_step_and_no_secret() {
+        let idp = DevIdp::start(IdpConfig::default()).await.unwrap();
+        let provider = provider(&idp).await;
+        let pending = provider.start_sign_in().unwrap();
+        let redirect = answer(pending.authorization_url().as_str(), Answer::Preset("ada"))
+            .await
+            .unwrap();
+        let cb = pending.validate_callback(&redirect).unwrap();
+        let done = provider.complete(&pending, &cb).await.unwrap();
+
+        let steps = pending.trace().steps();
+        let labels: Vec<(Party, Party)> = steps.iter().map(|s| (s.from, s.to)).collect();
+        assert_eq!(
+            labels,
+            [
+                (Party::App, Party::Browser),
+                (Party::Browser, Party::AuthorizationEndpoint),
+                (Party::Desktop, Party::App),
+                (Party::App, Party::TokenEndpoint),
+                (Party::App, Party::App),
+                (Party::App, Party::Userinfo),
+                (Party::App, Party::Picture),
+            ]
+        );
+        assert!(steps.iter().all(FlowStep::ok));
+        let token = &steps[3];
+        assert_eq!(token.status, Some(200));
+        assert!(token.duration_ms.is_some());
+        assert!(
+            token
+                .params
+                .iter()
+                .any(|p| p.name == "code_verifier" && p.value == NEVER_SHOWN)
+        );
+        assert!(steps[4].checks.iter().any(|c| {
+            c.spec
+                .starts_with("OIDC Core §3.1.3.7 steps 6–8 (RsaSsaPkcs1V15Sha256, kid=")
+        }));
+        assert_eq!(steps[5].status, Some(200));
+        // The challenge is shown in full; it is public by design (RFC 7636 §4.2).
+        let challenge = param(pending.authorization_url(), "code_challenge");
+        assert!(steps[0].params.iter().any(|p| p.value == challenge));
+
+        let code = param(&Url::parse(&redirect).unwrap(), "code");
+        let secrets = [
+            pending.verifier.secret().clone(),
+            pending.state.secret().clone(),
+            pending.nonce.secret().clone(),
+            code,
+            done.tokens.access_token.secret().clone(),
+            done.tokens.refresh_token.as_ref().unwrap().secret().clone(),
+            done.tokens.id_token.as_ref().unwrap().to_string(),
+        ];
+        let json = pending.trace().to_json();
+        let mermaid = pending.trace().to_mermaid();
+        for secret in &secrets {
+            assert!(
+                !json.contains(secret.as_str()),
+                "the JSON export leaks a secret"
+            );
+            assert!(
+                !mermaid.contains(secret.as_str()),
+                "the Mermaid export leaks a secret"
+            );
+        }
+        assert!(mermaid.contains("app->>provider: POST /token → 200"));
+    }
+
+    #[tokio::test]
+    async fn the_trace_shows_where_a_sign_in_broke() {
+        let idp = DevIdp::start(IdpConfig::default()).await.unwrap();
+        let provider = provider(&idp).await;
+
+        // A forged state: the redirect step fails at the state check.
+        let pending = provider.start_sign_in().unwrap();
+        let _ = pending.validate_callback("dev.pixie.app:/oauth/callback?code=x&state=forged");
+        let last = pending.trace().steps().pop().unwrap();
+        assert_eq!(last.checks.len(), 2);
+        assert!(last.checks[0].ok && !last.checks[1].ok);
+        assert_eq!(last.checks[1].spec, "RFC 6749 §10.12");
+        assert!(pending.trace().to_mermaid().contains("browser-xapp"));
+
+        // Another nonce: the ID token step fails at step 11, after the signature passed.
+        let pending = provider.start_sign_in().unwrap();
+        let mut tampered = pending.authorization_url().clone();
+        let pairs: Vec<(String, String)> = tampered
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k == "nonce" {
+                    "other-nonce-0123456789".into()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        tampered.query_pairs_mut().clear().extend_pairs(pairs);
+        let redirect = answer(tampered.as_str(), Answer::Preset("ada"))
+            .await
+            .unwrap();
+        let cb = pending.validate_callback(&redirect).unwrap();
+        assert!(provider.complete(&pending, &cb).await.is_err());
+        let id_step = pending.trace().steps().pop().unwrap();
+        let failed = id_step.checks.last().unwrap();
+        assert!(!failed.ok);
+        assert_eq!(failed.spec, "OIDC Core §3.1.3.7 step 11");
+        assert!(id_step.checks.iter().rev().skip(1).all(|c| c.ok));
     }
 }
