@@ -16,4 +16,12 @@ step "cargo test"
 cargo test --workspace
 step "real window (tests/e2e)"
 cargo build -p pixie --quiet
+cargo build -p pixie-dev-idp --features faults --bin pixie-dev-idp --quiet
 tests/e2e/run.sh
+
+# Packaging: build the .deb, install it, sign in through the installed app, uninstall.
+# It installs a system package, so it runs in CI (CI=true) or when asked for.
+if [ "${CI:-}" = true ] || [ "${PIXIE_TEST_INSTALL:-}" = 1 ]; then
+  step "install (tests/install)"
+  tests/install/run.sh
+fi

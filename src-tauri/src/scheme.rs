@@ -28,10 +28,24 @@ fn our_handler() -> Option<String> {
     ))
 }
 
+/// A copy installed by a package (`/usr/bin/pixie`, `/opt/...`) is registered by its
+/// `.desktop` file; it must not rewrite the person's handlers on every start.
+#[cfg(target_os = "linux")]
+fn installed_by_package() -> bool {
+    std::env::current_exe()
+        .map(|exe| exe.starts_with("/usr/") || exe.starts_with("/opt/"))
+        .unwrap_or(false)
+}
+
 pub fn ensure_registered<R: Runtime>(app: &AppHandle<R>) {
     #[cfg(target_os = "linux")]
     {
         use tauri_plugin_deep_link::DeepLinkExt;
+        // An AppImage has no installed desktop file: it registers itself like a dev run.
+        if installed_by_package() && app.env().appimage.is_none() {
+            tracing::info!("{SCHEME}: installed copy, registered by its desktop file");
+            return;
+        }
         let app = app.clone();
         // Off the start-up path: xdg-mime and update-desktop-database take a while.
         std::thread::spawn(move || {

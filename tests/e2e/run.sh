@@ -17,6 +17,12 @@ export PIXIE_APP="${PIXIE_APP:-$root/target/debug/pixie}"
 if [ ! -x "$PIXIE_APP" ]; then
   (cd "$root" && cargo build -p pixie)
 fi
+# The misbehaving provider (its `faults` feature) for the hostile-input scenario. Built on its
+# own: building it together with the app would let cargo unify the feature into the app.
+export PIXIE_IDP_BIN="$root/target/debug/pixie-dev-idp"
+if [ ! -x "$PIXIE_IDP_BIN" ] || ! "$PIXIE_IDP_BIN" --list-faults >/dev/null 2>&1; then
+  (cd "$root" && cargo build -p pixie-dev-idp --features faults --bin pixie-dev-idp)
+fi
 
 export PIXIE_E2E_DIR="$here/out"
 rm -rf "$PIXIE_E2E_DIR"

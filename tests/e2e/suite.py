@@ -86,6 +86,9 @@ def driver(kind="desktop"):
             env.pop("DBUS_SESSION_BUS_ADDRESS", None)
             env.pop("GNOME_KEYRING_CONTROL", None)
             port = 4446
+        if kind == "hostile":
+            env["PIXIE_ISSUER"] = faulty_idp()
+            port = 4448
         DRIVERS[kind] = Driver(port, env)
     return DRIVERS[kind]
 
@@ -174,12 +177,17 @@ class Window:
             assert word not in html, f"the page contains {word}"
 
 
+# The desktop file expected to handle dev.pixie.app: the one a dev run writes, or the
+# installed package's (tests/install sets it).
+EXPECTED_HANDLER = os.environ.get("PIXIE_E2E_HANDLER", "pixie-handler.desktop")
+
+
 def scheme_registered():
     out = subprocess.run(
         ["xdg-mime", "query", "default", "x-scheme-handler/dev.pixie.app"],
         capture_output=True, text=True,
     ).stdout.strip()
-    return out.endswith("-handler.desktop")
+    return out == EXPECTED_HANDLER
 
 
 def begin_sign_in(w):
@@ -209,6 +217,12 @@ def scenario_sign_in(w):
     )
     assert w.visible("sign-out")
     w.no_secrets_in_page()
+    # The provider the app embeds cannot be switched into a fault mode.
+    try:
+        urllib.request.urlopen(f"{issuer_of(auth_urls()[-1])}/_fault", data=b"fault=id-token-alg-none", timeout=10)
+        raise AssertionError("the embedded provider accepted a fault switch")
+    except urllib.error.HTTPError as e:
+        assert e.code in (404, 405), e.code
     time.sleep(0.3)  # let the picture paint before the screenshot
     shot = os.path.join(OUT, "signed-in.png")
     w.d.save_screenshot(shot)
@@ -511,6 +525,61 @@ def scenario_no_dbus():
         w.close()
 
 
+FAULTY = {}
+
+
+def faulty_idp():
+    """A standalone demo provider built with its `faults` feature, for the app to sign in to."""
+    if "issuer" not in FAULTY:
+        log = open(os.path.join(OUT, "faulty-idp.log"), "w")
+        proc = subprocess.Popen(
+            [os.environ["PIXIE_IDP_BIN"], "--port", "0"],
+            stdout=subprocess.PIPE, stderr=log, text=True,
+        )
+        FAULTY["proc"] = proc
+        FAULTY["issuer"] = proc.stdout.readline().strip()
+    return FAULTY["issuer"]
+
+
+def set_fault(name):
+    data = urllib.parse.urlencode({"fault": name}).encode()
+    with urllib.request.urlopen(f"{faulty_idp()}/_fault", data=data, timeout=20) as r:
+        assert r.status == 204, r.status
+
+
+def scenario_hostile_provider():
+    """A misbehaving provider: a bad signature, a mix-up (wrong iss) and markup in an error
+    each get plain words in the window (markup shown as text), and Try again then works."""
+    reset_session()
+    w = Window(kind="hostile")
+    try:
+        plan(action="allow")
+        cases = [
+            ("id-token-bad-signature", "failed Pixie's security checks", "id_token_invalid"),
+            ("redirect-wrong-iss", "came from a different provider", "issuer_mismatch"),
+            ("redirect-error-markup", "<img src=x onerror=alert(1)>", "access_denied"),
+        ]
+        for i, (fault, words, code) in enumerate(cases):
+            set_fault(fault)
+            w.click("sign-in" if i == 0 else "try-again")
+            w.wait_phase("failed")
+            message = w.text("error")
+            assert words in message, (fault, message)
+            assert w.el("error-code").get_attribute("textContent") == code
+            # Provider text is text: no element was made from it.
+            kids = w.d.execute_script(
+                "return document.querySelector('[data-testid=error]').children.length"
+            )
+            assert kids == 0, f"markup from the provider became {kids} element(s)"
+            time.sleep(0.3)
+            w.d.save_screenshot(os.path.join(OUT, f"hostile-{fault}.png"))
+        set_fault("none")
+        w.click("try-again")
+        w.wait_phase("signed_in")
+    finally:
+        w.close()
+
+
 def windowed(fn):
     def run():
         reset_session()
@@ -536,6 +605,7 @@ SCENARIOS = [
     ("the session survives a restart; a replayed old token ends it", scenario_session_survives_restart),
     ("sign out revokes, forgets and signs out in the browser", windowed(scenario_sign_out)),
     ("without D-Bus the keyring error is shown and sign-in still works", scenario_no_dbus),
+    ("a misbehaving provider gets plain words and a way back", scenario_hostile_provider),
 ]
 
 
@@ -545,6 +615,8 @@ def main():
     finally:
         for d in DRIVERS.values():
             d.stop()
+        if "proc" in FAULTY:
+            FAULTY["proc"].terminate()
 
 
 def run_all(only):

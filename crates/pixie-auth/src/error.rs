@@ -48,6 +48,10 @@ impl Error {
         match self {
             Error::Rng(_) => "rng",
             Error::Config(_) => "config",
+            Error::Http {
+                source: HttpError::TooLarge { .. },
+                ..
+            } => "response_too_large",
             Error::Http { .. } => "network",
             Error::Discovery(_) => "discovery",
             Error::Callback(e) => match e {
@@ -75,10 +79,17 @@ impl Error {
     /// What happened, in plain words, for the person at the desktop.
     pub fn user_message(&self) -> String {
         match self {
-            Error::Callback(CallbackError::ProviderError { error, .. })
+            Error::Callback(CallbackError::ProviderError { error, description })
                 if error == "access_denied" =>
             {
-                "The sign-in was cancelled at the provider. Nothing was shared with Pixie.".into()
+                match description {
+                    // The provider's own words, quoted; the UI shows them as text.
+                    Some(d) => format!(
+                        "The sign-in was cancelled at the provider, which said: \u{201c}{d}\u{201d} Nothing was shared with Pixie."
+                    ),
+                    None => "The sign-in was cancelled at the provider. Nothing was shared with Pixie."
+                        .into(),
+                }
             }
             Error::Callback(CallbackError::ProviderError { error, description }) => {
                 match description {
@@ -92,6 +103,16 @@ impl Error {
             Error::Callback(_) => {
                 "The link that came back from the browser does not match this sign-in.".into()
             }
+            Error::Http {
+                source: HttpError::TooLarge { .. },
+                ..
+            } => "The provider sent an answer far larger than any real one, so Pixie refused it."
+                .into(),
+            Error::Http {
+                source: HttpError::InsecureUrl(_),
+                ..
+            } => "The provider asked Pixie to talk to it without encryption, so Pixie refused."
+                .into(),
             Error::Http { .. } => {
                 "Pixie could not reach the sign-in provider. Check your connection and try again."
                     .into()

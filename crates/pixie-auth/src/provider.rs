@@ -5,8 +5,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use openidconnect::core::{
     CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClient, CoreClientAuthMethod, CoreGrantType,
-    CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
-    CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+    CoreIdTokenVerifier, CoreJsonWebKey, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm, CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
 };
 use openidconnect::{
     AdditionalProviderMetadata, ClientId, ClientSecret, DiscoveryError, EndpointMaybeSet,
@@ -107,6 +107,9 @@ pub struct Provider {
     pub(crate) redirect_uri: Url,
     pub(crate) http: HttpClient,
     pub(crate) clock: Clock,
+    /// The provider's keys: from discovery, fetched again once when a token names an unknown
+    /// `kid` (key rotation).
+    pub(crate) jwks: std::sync::RwLock<CoreJsonWebKeySet>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -191,6 +194,7 @@ impl Provider {
             }
             None => None,
         };
+        let metadata_jwks = metadata.jwks().clone();
         let client = CoreClient::from_provider_metadata(
             metadata.clone(),
             ClientId::new(config.client_id.clone()),
@@ -205,6 +209,7 @@ impl Provider {
             redirect_uri,
             http,
             clock: Arc::new(Utc::now),
+            jwks: std::sync::RwLock::new(metadata_jwks),
         })
     }
 
@@ -212,6 +217,42 @@ impl Provider {
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// A verifier over the keys Pixie holds now, with the algorithm allow-list and the clock.
+    pub(crate) fn id_token_verifier(&self) -> CoreIdTokenVerifier<'static> {
+        let jwks = self
+            .jwks
+            .read()
+            .map(|k| k.clone())
+            .unwrap_or_else(|p| p.into_inner().clone());
+        let clock = self.clock.clone();
+        CoreIdTokenVerifier::new_public_client(
+            ClientId::new(self.config.client_id.clone()),
+            self.metadata.issuer().clone(),
+            jwks,
+        )
+        .set_allowed_algs(crate::signin::ALLOWED_ALGS)
+        .set_time_fn(move || clock())
+    }
+
+    /// Fetch the JWKS again (after an unknown `kid`).
+    pub(crate) async fn refresh_jwks(&self) -> Result<(), Error> {
+        let fresh = CoreJsonWebKeySet::fetch_async(self.metadata.jwks_uri(), &self.http)
+            .await
+            .map_err(|e| match e {
+                DiscoveryError::Request(source) => Error::http("jwks", source),
+                other => Error::IdToken(format!("the provider's keys could not be read: {other}")),
+            })?;
+        tracing::info!(
+            keys = fresh.keys().len(),
+            "fetched the provider's JWKS again"
+        );
+        match self.jwks.write() {
+            Ok(mut k) => *k = fresh,
+            Err(p) => *p.into_inner() = fresh,
+        }
+        Ok(())
     }
 
     pub fn config(&self) -> &ProviderConfig {

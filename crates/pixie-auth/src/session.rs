@@ -95,6 +95,7 @@ impl Provider {
             .map_err(token_error)?;
         let subject = SubjectIdentifier::new(session.subject.clone());
         self.verify_token_response(&response, None, Some(&subject), None)
+            .await
     }
 
     /// RFC 7009 §2.1: revoke the refresh token (and with it the grant). Returns false when the

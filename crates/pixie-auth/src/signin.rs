@@ -9,9 +9,9 @@ use openidconnect::core::{
     CoreTokenResponse,
 };
 use openidconnect::{
-    AccessToken, AccessTokenHash, CsrfToken, EmptyAdditionalClaims, Nonce, OAuth2TokenResponse,
-    PkceCodeVerifier, RefreshToken, RequestTokenError, Scope, SubjectIdentifier, TokenResponse,
-    UserInfoClaims, UserInfoError,
+    AccessToken, AccessTokenHash, ClaimsVerificationError, CsrfToken, EmptyAdditionalClaims, Nonce,
+    OAuth2TokenResponse, PkceCodeVerifier, RefreshToken, RequestTokenError, Scope,
+    SignatureVerificationError, SubjectIdentifier, TokenResponse, UserInfoClaims, UserInfoError,
 };
 use serde::Serialize;
 use url::Url;
@@ -23,6 +23,8 @@ use crate::picture::fetch_picture;
 use crate::provider::Provider;
 use crate::random::{new_nonce, new_state, pkce_pair};
 
+/// How long the work after the redirect (exchange, checks, userinfo, picture) may take.
+pub const COMPLETE_DEADLINE: Duration = Duration::from_secs(45);
 /// How long a sign-in may wait for its redirect.
 pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// Clock skew tolerated on `iat` (OIDC Core §3.1.3.7 step 10).
@@ -392,18 +394,21 @@ impl Provider {
         );
         let response = response?;
         self.verify_token_response(&response, Some(&pending.nonce), None, Some(&pending.trace))
+            .await
     }
 
     /// Check a token endpoint response and keep what it holds. `nonce` is the sign-in's
     /// (OIDC Core §3.1.3.7 step 11); a refresh has none and must keep the subject (§12.2).
-    pub(crate) fn verify_token_response(
+    pub(crate) async fn verify_token_response(
         &self,
         response: &CoreTokenResponse,
         nonce: Option<&Nonce>,
         expected_subject: Option<&SubjectIdentifier>,
         trace: Option<&FlowTrace>,
     ) -> Result<Tokens, Error> {
-        let result = self.verify_token_response_inner(response, nonce, expected_subject);
+        let result = self
+            .verify_token_response_inner(response, nonce, expected_subject)
+            .await;
         if let Some(t) = trace {
             t.push(
                 FlowStep::new(Party::App, Party::App, "Check the ID token")
@@ -413,7 +418,7 @@ impl Provider {
         result
     }
 
-    fn verify_token_response_inner(
+    async fn verify_token_response_inner(
         &self,
         response: &CoreTokenResponse,
         nonce: Option<&Nonce>,
@@ -432,17 +437,29 @@ impl Provider {
         let now = (self.clock)();
         let mut subject = expected_subject.cloned();
         if let Some(id_token) = &id_token {
-            let clock = self.clock.clone();
-            let verifier = self
-                .client
-                .id_token_verifier()
-                .set_allowed_algs(ALLOWED_ALGS)
-                .set_time_fn(move || clock());
             // OIDC Core §3.1.3.7 steps 2-3 (iss, aud), 4-5 (azp), 6-8 (signature via JWKS,
             // alg allow-list, `none` refused), 9 (exp) and 11 (nonce) are checked by `claims()`.
+            let check = |verifier: &openidconnect::core::CoreIdTokenVerifier<'_>| {
+                match nonce {
+                    Some(nonce) => id_token.claims(verifier, nonce).map(|_| ()),
+                    // OIDC Core §12.2: a refreshed ID token carries no new nonce to compare.
+                    None => id_token
+                        .claims(verifier, |_: Option<&Nonce>| Ok(()))
+                        .map(|_| ()),
+                }
+            };
+            let mut verifier = self.id_token_verifier();
+            if let Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            )) = check(&verifier)
+            {
+                // OIDC Core §10.1.1: the provider may have rotated its keys; fetch the JWKS
+                // once more, then judge with what it publishes now.
+                self.refresh_jwks().await?;
+                verifier = self.id_token_verifier();
+            }
             let claims = match nonce {
                 Some(nonce) => id_token.claims(&verifier, nonce),
-                // OIDC Core §12.2: a refreshed ID token carries no new nonce to compare.
                 None => id_token.claims(&verifier, |_: Option<&Nonce>| Ok(())),
             }
             .map_err(|e| Error::IdToken(e.to_string()))?;

@@ -3,7 +3,7 @@
 
 use openidconnect::core::{CoreJsonWebKey, CoreJsonWebKeySet, CoreRsaPrivateSigningKey};
 use openidconnect::{JsonWebKeyId, PrivateSigningKey};
-use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
+use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey, EncodeRsaPublicKey};
 use sha2::{Digest, Sha256};
 
 use crate::IdpError;
@@ -12,6 +12,8 @@ pub struct Keys {
     pub signing: CoreRsaPrivateSigningKey,
     /// PKCS#1 PEM, kept for the state file.
     pub pem: String,
+    kid: String,
+    public_pem: String,
 }
 
 impl Keys {
@@ -29,22 +31,43 @@ impl Keys {
     /// A key read back from the state file. Its `kid` is derived from the key, so it is the
     /// same across restarts.
     pub fn from_pem(pem: &str) -> Result<Self, IdpError> {
-        rsa::RsaPrivateKey::from_pkcs1_pem(pem).map_err(|e| IdpError::Key(e.to_string()))?;
+        let key =
+            rsa::RsaPrivateKey::from_pkcs1_pem(pem).map_err(|e| IdpError::Key(e.to_string()))?;
+        let public_pem = key
+            .to_public_key()
+            .to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)
+            .map_err(|e| IdpError::Key(e.to_string()))?;
         let digest = Sha256::digest(pem.as_bytes());
         let kid: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
-        let signing = CoreRsaPrivateSigningKey::from_pem(pem, Some(JsonWebKeyId::new(kid)))
+        let signing = CoreRsaPrivateSigningKey::from_pem(pem, Some(JsonWebKeyId::new(kid.clone())))
             .map_err(IdpError::Key)?;
         Ok(Self {
             signing,
             pem: pem.to_owned(),
+            kid,
+            public_pem,
         })
+    }
+
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The public key as PKCS#1 PEM (what an algorithm-confusion attacker would use).
+    pub fn public_pem(&self) -> String {
+        self.public_pem.clone()
     }
 
     pub fn public_jwk(&self) -> CoreJsonWebKey {
         self.signing.as_verification_key()
     }
 
-    pub fn jwks(&self) -> CoreJsonWebKeySet {
-        CoreJsonWebKeySet::new(vec![self.public_jwk()])
+    pub fn jwks(&self, also: Option<&Keys>) -> CoreJsonWebKeySet {
+        let mut keys = Vec::new();
+        if let Some(extra) = also {
+            keys.push(extra.public_jwk());
+        }
+        keys.push(self.public_jwk());
+        CoreJsonWebKeySet::new(keys)
     }
 }

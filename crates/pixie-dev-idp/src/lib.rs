@@ -16,6 +16,7 @@ mod avatar;
 #[cfg(feature = "scripted-browser")]
 pub mod browser;
 mod clock;
+pub mod faults;
 mod keys;
 mod pages;
 mod routes;
@@ -33,6 +34,7 @@ use tokio::sync::oneshot;
 
 pub use avatar::avatar_png;
 pub use clock::Clock;
+pub use faults::Fault;
 
 /// The redirect URI Pixie registers by default (RFC 8252 §7.1 private-use scheme).
 pub const PIXIE_REDIRECT_URI: &str = "dev.pixie.app:/oauth/callback";
@@ -51,6 +53,8 @@ pub enum IdpError {
     Key(String),
     #[error("random number generator: {0}")]
     Rng(String),
+    #[error("faults are not allowed on this provider (IdpConfig::allow_faults)")]
+    FaultsNotAllowed,
     #[error("state file {path}: {message}")]
     State { path: PathBuf, message: String },
 }
@@ -92,6 +96,10 @@ pub struct IdpConfig {
     /// restarts, so sessions of an app that embeds the provider survive a relaunch. When the
     /// port of `addr` is 0, the port from the file is tried first.
     pub state_file: Option<PathBuf>,
+    /// Whether faults may be switched on at all (they also need the `faults` feature). Off by
+    /// default, so an embedding app cannot be made to misbehave even in a build where cargo
+    /// unified that feature in.
+    pub allow_faults: bool,
 }
 
 impl Default for IdpConfig {
@@ -103,6 +111,7 @@ impl Default for IdpConfig {
             access_token_ttl: Duration::from_secs(3600),
             id_token_ttl: Duration::from_secs(600),
             state_file: None,
+            allow_faults: false,
         }
     }
 }
@@ -113,6 +122,10 @@ pub(crate) struct Shared {
     pub keys: keys::Keys,
     pub store: Mutex<store::Store>,
     pub clock: Clock,
+    /// The defect to produce (only settable with the `faults` feature).
+    pub fault: Mutex<Option<Fault>>,
+    /// A newer key after a simulated rotation (`id-token-unknown-kid`).
+    pub rotated: Mutex<Option<Arc<keys::Keys>>>,
 }
 
 /// A running provider. Dropping it stops the server.
@@ -173,6 +186,8 @@ impl DevIdp {
             keys,
             store: Mutex::new(store),
             clock: clock.clone(),
+            fault: Mutex::new(None),
+            rotated: Mutex::new(None),
         });
         shared.persist();
         let app = routes::router(shared.clone());
@@ -219,6 +234,13 @@ impl DevIdp {
             .unwrap_or(0)
     }
 
+    /// Produce `fault` from now on (`None`: behave). Test builds only: the feature `faults`
+    /// is never enabled by the app.
+    #[cfg(feature = "faults")]
+    pub async fn set_fault(&self, fault: Option<Fault>) -> Result<(), IdpError> {
+        self.shared.set_fault(fault).await
+    }
+
     /// Stop serving and wait for the server task to end.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -239,6 +261,31 @@ impl Drop for DevIdp {
 }
 
 impl Shared {
+    /// The fault in force, if any.
+    pub(crate) fn fault(&self) -> Option<Fault> {
+        self.fault.lock().ok().and_then(|f| *f)
+    }
+
+    #[cfg(feature = "faults")]
+    pub(crate) async fn set_fault(&self, fault: Option<Fault>) -> Result<(), IdpError> {
+        if !self.config.allow_faults {
+            return Err(IdpError::FaultsNotAllowed);
+        }
+        if fault == Some(Fault::IdTokenUnknownKid) {
+            let fresh = tokio::task::spawn_blocking(keys::Keys::generate)
+                .await
+                .map_err(|e| IdpError::Key(e.to_string()))??;
+            if let Ok(mut r) = self.rotated.lock() {
+                *r = Some(Arc::new(fresh));
+            }
+        }
+        if let Ok(mut f) = self.fault.lock() {
+            *f = fault;
+        }
+        tracing::warn!(fault = fault.map(Fault::name), "fault mode");
+        Ok(())
+    }
+
     /// Write the state file, if configured. A failure is logged: the provider keeps serving
     /// from memory.
     pub(crate) fn persist(&self) {

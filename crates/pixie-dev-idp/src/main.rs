@@ -21,6 +21,14 @@ struct Args {
     /// sessions survive a restart.
     #[arg(long, value_name = "PATH")]
     state_file: Option<std::path::PathBuf>,
+    /// Misbehave in one way (hostile-input testing); see `--list-faults`.
+    #[cfg(feature = "faults")]
+    #[arg(long, value_name = "NAME")]
+    fault: Option<pixie_dev_idp::Fault>,
+    /// List the faults `--fault` accepts.
+    #[cfg(feature = "faults")]
+    #[arg(long)]
+    list_faults: bool,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -33,9 +41,17 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    #[cfg(feature = "faults")]
+    if args.list_faults {
+        for f in pixie_dev_idp::Fault::ALL {
+            println!("{:28} {}", f.name(), f.describe());
+        }
+        return std::process::ExitCode::SUCCESS;
+    }
     let mut config = IdpConfig {
         addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), args.port),
         state_file: args.state_file,
+        allow_faults: cfg!(feature = "faults"),
         ..IdpConfig::default()
     };
     for spec in &args.clients {
@@ -56,6 +72,11 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    #[cfg(feature = "faults")]
+    if let Err(e) = idp.set_fault(args.fault).await {
+        eprintln!("pixie-dev-idp: {e}");
+        return std::process::ExitCode::FAILURE;
+    }
     // The issuer on stdout, alone on its line, so scripts can read it.
     println!("{}", idp.issuer());
     let _ = tokio::signal::ctrl_c().await;

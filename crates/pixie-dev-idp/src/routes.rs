@@ -28,12 +28,12 @@ use url::Url;
 use crate::store::{
     AccessGrant, AuthRequest, CodeGrant, PRESET_USERS, RefreshGrant, User, token_key,
 };
-use crate::{ClientRegistration, Shared, pages, random_token};
+use crate::{ClientRegistration, Fault, Shared, pages, random_token};
 
 type AppState = State<Arc<Shared>>;
 
 pub fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/jwks", get(jwks))
         .route("/authorize", get(authorize_page).post(authorize_decision))
@@ -41,14 +41,24 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/userinfo", get(userinfo).post(userinfo))
         .route("/revoke", post(revoke))
         .route("/end_session", get(end_session))
-        .route("/avatar/{file}", get(avatar))
-        .with_state(shared)
+        .route("/avatar/{file}", get(avatar));
+    #[cfg(feature = "faults")]
+    let router = if shared.config.allow_faults {
+        router.route("/_fault", post(set_fault))
+    } else {
+        router
+    };
+    router.with_state(shared)
 }
 
 async fn discovery(State(s): AppState) -> Json<Value> {
     let i = &s.issuer;
+    let named = match s.fault() {
+        Some(Fault::DiscoveryIssuerMismatch) => format!("{i}/elsewhere"),
+        _ => i.clone(),
+    };
     Json(json!({
-        "issuer": i,
+        "issuer": named,
         "authorization_endpoint": format!("{i}/authorize"),
         "token_endpoint": format!("{i}/token"),
         "userinfo_endpoint": format!("{i}/userinfo"),
@@ -70,7 +80,8 @@ async fn discovery(State(s): AppState) -> Json<Value> {
 }
 
 async fn jwks(State(s): AppState) -> Response {
-    Json(s.keys.jwks()).into_response()
+    let rotated = s.rotated.lock().ok().and_then(|r| r.clone());
+    Json(s.keys.jwks(rotated.as_deref())).into_response()
 }
 
 fn client<'a>(s: &'a Shared, client_id: &str) -> Option<&'a ClientRegistration> {
@@ -246,7 +257,20 @@ async fn authorize_decision(State(s): AppState, Form(d): Form<Decision>) -> Resp
             "This sign-in page has expired or was already used. Start again from the app.",
         );
     };
-    let state = request.state.as_deref();
+    let fault = s.fault();
+    let state = match fault {
+        Some(Fault::RedirectWrongState) => Some("a-state-from-elsewhere"),
+        _ => request.state.as_deref(),
+    };
+    if fault == Some(Fault::RedirectErrorMarkup) {
+        return authorize_error(
+            &s,
+            &request.redirect_uri,
+            state,
+            "access_denied",
+            "<img src=x onerror=alert(1)><b>Denied</b> by <a href=\"https://evil.example\">policy</a>",
+        );
+    }
     if d.action != "allow" {
         // RFC 6749 §4.1.2.1: the person said no.
         return authorize_error(
@@ -281,7 +305,11 @@ async fn authorize_decision(State(s): AppState, Form(d): Form<Decision>) -> Resp
     if let Ok(mut store) = s.store.lock() {
         store.codes.insert(code.clone(), grant);
     }
-    let mut params = vec![("code", code.as_str()), ("iss", s.issuer.as_str())];
+    let iss = match fault {
+        Some(Fault::RedirectWrongIss) => "https://evil.example",
+        _ => s.issuer.as_str(),
+    };
+    let mut params = vec![("code", code.as_str()), ("iss", iss)];
     if let Some(state) = state {
         params.push(("state", state));
     }
@@ -332,6 +360,37 @@ async fn token(
             "invalid_client",
             "Unknown client.",
         );
+    }
+    match s.fault() {
+        Some(Fault::TokenErrorMarkup) => {
+            return token_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "<script>alert(1)</script><b>Code refused</b>",
+            );
+        }
+        Some(Fault::TokenRedirect) => {
+            return (
+                StatusCode::FOUND,
+                [(header::LOCATION, format!("{}/token-elsewhere", s.issuer))],
+            )
+                .into_response();
+        }
+        Some(Fault::TokenStall) => tokio::time::sleep(std::time::Duration::from_secs(30)).await,
+        Some(Fault::TokenOversized) => {
+            let padding = "x".repeat(2 * 1024 * 1024);
+            return Json(json!({"access_token": "a", "token_type": "Bearer", "padding": padding}))
+                .into_response();
+        }
+        Some(Fault::TokenGarbage) => {
+            return (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                "<html>Service Unavailable</html>",
+            )
+                .into_response();
+        }
+        _ => {}
     }
     let response = match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => code_grant(&s, &client_id, &form),
@@ -530,6 +589,25 @@ fn sign_id_token(
     now: chrono::DateTime<chrono::Utc>,
     ttl: TimeDelta,
 ) -> Result<String, String> {
+    if let Some(fault) = s.fault().filter(|f| f.is_id_token()) {
+        let mut claims = json!({
+            "iss": s.issuer,
+            "sub": user.sub,
+            "aud": [client_id],
+            "exp": (now + ttl).timestamp(),
+            "iat": now.timestamp(),
+            "auth_time": auth_time.timestamp(),
+            "at_hash": crate::faults::at_hash(access),
+            "name": user.name,
+            "email": user.email,
+            "picture": picture_url(s, user),
+        });
+        if let Some(n) = nonce {
+            claims["nonce"] = json!(n);
+        }
+        let rotated = s.rotated.lock().ok().and_then(|r| r.clone());
+        return crate::faults::id_token(fault, claims, &s.keys, rotated.as_deref(), client_id);
+    }
     let issuer = IssuerUrl::new(s.issuer.clone()).map_err(|e| e.to_string())?;
     let picture = EndUserPictureUrl::new(picture_url(s, user));
     let mut standard =
@@ -603,8 +681,12 @@ async fn userinfo(State(s): AppState, headers: HeaderMap) -> Response {
         return unauthorized("invalid_token");
     };
     let u = &grant.user;
+    let sub = match s.fault() {
+        Some(Fault::UserinfoSubMismatch) => "user-somebody-else",
+        _ => u.sub.as_str(),
+    };
     let mut body = json!({
-        "sub": u.sub,
+        "sub": sub,
         "name": u.name,
         "given_name": u.given_name,
         "email": u.email,
@@ -669,7 +751,29 @@ async fn end_session(State(s): AppState, Query(q): Query<HashMap<String, String>
     Html(pages::signed_out()).into_response()
 }
 
-async fn avatar(Path(file): Path<String>) -> Response {
+async fn avatar(State(s): AppState, Path(file): Path<String>) -> Response {
+    match s.fault() {
+        Some(Fault::PictureHuge) => {
+            let mut big = crate::avatar_png("x");
+            big.resize(3 * 1024 * 1024, 0);
+            return ([(header::CONTENT_TYPE, "image/png")], big).into_response();
+        }
+        Some(Fault::PictureNotImage) => {
+            return (
+                [(header::CONTENT_TYPE, "image/png")],
+                "<html><body>Not a picture</body></html>",
+            )
+                .into_response();
+        }
+        Some(Fault::PictureSvg) => {
+            return (
+                [(header::CONTENT_TYPE, "image/svg+xml")],
+                "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>",
+            )
+                .into_response();
+        }
+        _ => {}
+    }
     let Some(sub) = file.strip_suffix(".png") else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -684,6 +788,22 @@ async fn avatar(Path(file): Path<String>) -> Response {
         crate::avatar_png(sub),
     )
         .into_response()
+}
+
+/// `POST /_fault` with `fault=NAME` (or `fault=none`): test builds only.
+#[cfg(feature = "faults")]
+async fn set_fault(State(s): AppState, Form(form): Form<HashMap<String, String>>) -> Response {
+    let fault = match form.get("fault").map(String::as_str) {
+        None | Some("none") | Some("") => None,
+        Some(name) => match name.parse::<Fault>() {
+            Ok(f) => Some(f),
+            Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
+        },
+    };
+    match s.set_fault(fault).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
 }
 
 #[cfg(test)]

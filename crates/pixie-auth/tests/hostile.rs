@@ -1,0 +1,193 @@
+//! Hostile input, one defect at a time: the misbehaving demo provider produces each defect the
+//! OpenID RP certification tests and RFC 9700 describe for a code-flow public client, and the
+//! core must refuse it with the expected typed error and a plain-words message.
+
+use std::time::Duration;
+
+use pixie_auth::{CallbackError, Error, HttpClient, Provider, ProviderConfig, SignedIn};
+use pixie_dev_idp::browser::{Answer, answer};
+use pixie_dev_idp::{DevIdp, Fault, IdpConfig, PIXIE_CLIENT_ID, PIXIE_REDIRECT_URI};
+
+fn faulty() -> IdpConfig {
+    IdpConfig {
+        allow_faults: true,
+        ..IdpConfig::default()
+    }
+}
+
+fn config(idp: &DevIdp) -> ProviderConfig {
+    ProviderConfig::new(
+        "demo",
+        "Demo",
+        idp.issuer(),
+        PIXIE_CLIENT_ID,
+        PIXIE_REDIRECT_URI,
+    )
+}
+
+async fn provider(idp: &DevIdp) -> Provider {
+    // A short timeout so the stalling token endpoint is judged quickly.
+    let http = HttpClient::with_timeout(Duration::from_secs(2)).unwrap();
+    Provider::discover(config(idp), http).await.unwrap()
+}
+
+/// One sign-in through the (misbehaving) provider, as far as it gets.
+async fn sign_in(provider: &Provider) -> Result<SignedIn, Error> {
+    let pending = provider.start_sign_in()?;
+    let redirect = answer(pending.authorization_url().as_str(), Answer::Preset("ada"))
+        .await
+        .expect("the provider redirects back");
+    let callback = pending.validate_callback(&redirect)?;
+    provider.complete(&pending, &callback).await
+}
+
+/// What the core must answer to each defect: an error code, or a sign-in without a picture.
+enum Want {
+    Code(&'static str),
+    NoPicture,
+    SignedIn,
+}
+
+const TABLE: &[(Fault, Want)] = &[
+    (Fault::RedirectWrongState, Want::Code("state_mismatch")),
+    (Fault::RedirectWrongIss, Want::Code("issuer_mismatch")),
+    (Fault::RedirectErrorMarkup, Want::Code("access_denied")),
+    (Fault::IdTokenBadSignature, Want::Code("id_token_invalid")),
+    (Fault::IdTokenAlgNone, Want::Code("id_token_invalid")),
+    (Fault::IdTokenAlgConfusion, Want::Code("id_token_invalid")),
+    (Fault::IdTokenWrongIss, Want::Code("id_token_invalid")),
+    // A missing required claim already fails parsing the token response.
+    (Fault::IdTokenMissingIss, Want::Code("token_response")),
+    (Fault::IdTokenWrongAud, Want::Code("id_token_invalid")),
+    (Fault::IdTokenMissingAud, Want::Code("id_token_invalid")),
+    (Fault::IdTokenWrongAzp, Want::Code("id_token_invalid")),
+    (Fault::IdTokenMultiAudNoAzp, Want::Code("id_token_invalid")),
+    (Fault::IdTokenExpired, Want::Code("id_token_invalid")),
+    (Fault::IdTokenMissingExp, Want::Code("token_response")),
+    (Fault::IdTokenIatFuture, Want::Code("id_token_invalid")),
+    (Fault::IdTokenMissingSub, Want::Code("token_response")),
+    (Fault::IdTokenWrongNonce, Want::Code("id_token_invalid")),
+    (Fault::IdTokenMissingNonce, Want::Code("id_token_invalid")),
+    (Fault::IdTokenWrongAtHash, Want::Code("id_token_invalid")),
+    (Fault::IdTokenCritHeader, Want::Code("id_token_invalid")),
+    // Key rotation: the right answer is to fetch the JWKS once more, then accept.
+    (Fault::IdTokenUnknownKid, Want::SignedIn),
+    (Fault::UserinfoSubMismatch, Want::Code("subject_mismatch")),
+    (Fault::TokenErrorMarkup, Want::Code("token_rejected")),
+    (Fault::TokenRedirect, Want::Code("token_response")),
+    (Fault::TokenStall, Want::Code("network")),
+    (Fault::TokenOversized, Want::Code("response_too_large")),
+    (Fault::TokenGarbage, Want::Code("token_response")),
+    (Fault::PictureHuge, Want::NoPicture),
+    (Fault::PictureNotImage, Want::NoPicture),
+    (Fault::PictureSvg, Want::NoPicture),
+];
+
+#[tokio::test]
+async fn every_defect_is_refused_with_a_typed_error_and_plain_words() {
+    let idp = DevIdp::start(faulty()).await.unwrap();
+    let mut failures = Vec::new();
+    for (fault, want) in TABLE {
+        idp.set_fault(Some(*fault)).await.unwrap();
+        // A fresh provider each time: no JWKS or metadata carried over between cases.
+        let provider = provider(&idp).await;
+        let got = sign_in(&provider).await;
+        let verdict = match (want, &got) {
+            (Want::Code(code), Err(e)) if e.code() == *code => {
+                let words = e.user_message();
+                assert!(!words.is_empty() && !words.contains("Error::"), "{words}");
+                None
+            }
+            (Want::NoPicture, Ok(done))
+                if done.profile.picture_data_url.is_none() && done.picture_error.is_some() =>
+            {
+                None
+            }
+            (Want::SignedIn, Ok(done)) if done.profile.name == "Ada Lovelace" => None,
+            _ => Some(format!(
+                "{}: got {:?}",
+                fault.name(),
+                got.map(|d| d.profile.name)
+            )),
+        };
+        failures.extend(verdict);
+    }
+    idp.set_fault(None).await.unwrap();
+    assert!(
+        failures.is_empty(),
+        "defects not refused as expected:\n{}",
+        failures.join("\n")
+    );
+    // Every fault the provider knows is in the table, bar discovery (tested below).
+    assert_eq!(TABLE.len() + 1, Fault::ALL.len());
+}
+
+#[tokio::test]
+async fn discovery_that_names_another_issuer_is_refused() {
+    let idp = DevIdp::start(faulty()).await.unwrap();
+    idp.set_fault(Some(Fault::DiscoveryIssuerMismatch))
+        .await
+        .unwrap();
+    let err = Provider::discover(config(&idp), HttpClient::new().unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "discovery", "{err:?}");
+}
+
+#[tokio::test]
+async fn markup_from_the_provider_stays_text() {
+    let idp = DevIdp::start(faulty()).await.unwrap();
+    idp.set_fault(Some(Fault::RedirectErrorMarkup))
+        .await
+        .unwrap();
+    let provider = provider(&idp).await;
+    let pending = provider.start_sign_in().unwrap();
+    let redirect = answer(pending.authorization_url().as_str(), Answer::Preset("ada"))
+        .await
+        .unwrap();
+    let err = pending.validate_callback(&redirect).unwrap_err();
+    let CallbackError::ProviderError { description, .. } = &err else {
+        panic!("{err:?}");
+    };
+    // Kept verbatim as text: the UI inserts it with textContent, never as HTML.
+    assert!(
+        description
+            .as_deref()
+            .unwrap()
+            .contains("<img src=x onerror=alert(1)>")
+    );
+}
+
+#[tokio::test]
+async fn the_key_rotation_refetch_happens_once_not_forever() {
+    let idp = DevIdp::start(faulty()).await.unwrap();
+    let provider = provider(&idp).await;
+    // A token signed by a key that is in no JWKS at all: one refetch, then refused.
+    idp.set_fault(Some(Fault::IdTokenAlgConfusion))
+        .await
+        .unwrap();
+    assert_eq!(
+        sign_in(&provider).await.unwrap_err().code(),
+        "id_token_invalid"
+    );
+    idp.set_fault(Some(Fault::IdTokenUnknownKid)).await.unwrap();
+    sign_in(&provider)
+        .await
+        .expect("rotated key accepted after one refetch");
+    // And the refreshed keys stay: the next sign-in needs no refetch.
+    sign_in(&provider).await.expect("still accepted");
+}
+
+#[tokio::test]
+async fn a_provider_not_configured_for_faults_refuses_them() {
+    let idp = DevIdp::start(IdpConfig::default()).await.unwrap();
+    assert!(idp.set_fault(Some(Fault::IdTokenAlgNone)).await.is_err());
+    let status = reqwest::Client::new()
+        .post(format!("{}/_fault", idp.issuer()))
+        .form(&[("fault", "id-token-alg-none")])
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status == 404 || status == 405, "{status}");
+}
