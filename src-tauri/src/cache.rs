@@ -4,49 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use pixie_auth::Profile;
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct CachedProfile {
-    pub subject: String,
-    pub name: String,
-    pub email: Option<String>,
-    pub picture_data_url: Option<String>,
-    pub issuer: String,
-    pub provider_id: String,
-}
-
-impl From<&Profile> for CachedProfile {
-    fn from(p: &Profile) -> Self {
-        Self {
-            subject: p.subject.clone(),
-            name: p.name.clone(),
-            email: p.email.clone(),
-            picture_data_url: p.picture_data_url.clone(),
-            issuer: p.issuer.clone(),
-            provider_id: p.provider_id.clone(),
-        }
-    }
-}
-
-impl From<CachedProfile> for Profile {
-    fn from(c: CachedProfile) -> Self {
-        Profile {
-            subject: c.subject,
-            name: c.name,
-            email: c.email,
-            picture_data_url: c.picture_data_url,
-            issuer: c.issuer,
-            provider_id: c.provider_id,
-        }
-    }
-}
 
 pub fn path(cache_dir: &Path) -> PathBuf {
     cache_dir.join("profile.json")
 }
 
-pub fn load(cache_dir: &Path) -> Option<CachedProfile> {
+pub fn load(cache_dir: &Path) -> Option<Profile> {
     let bytes = std::fs::read(path(cache_dir)).ok()?;
     match serde_json::from_slice(&bytes) {
         Ok(p) => Some(p),
@@ -61,7 +24,7 @@ pub fn save(cache_dir: &Path, profile: &Profile) {
     let write = || -> std::io::Result<()> {
         std::fs::create_dir_all(cache_dir)?;
         let tmp = cache_dir.join("profile.json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec(&CachedProfile::from(profile))?)?;
+        std::fs::write(&tmp, serde_json::to_vec(profile)?)?;
         std::fs::rename(tmp, path(cache_dir))
     };
     if let Err(e) = write() {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use pixie_auth::{Error, Profile, Provider, StoredSession};
+use pixie_auth::{Error, Provider, StoredSession};
 use tauri::{AppHandle, Manager, Runtime};
 
 use crate::keystore::{self, KeyringError};
@@ -70,7 +70,7 @@ pub fn restore_at_launch<R: Runtime>(app: &AppHandle<R>) {
     };
     let state = app.state::<AppState>();
     let account = keystore::account(&cached.provider_id, &cached.subject);
-    let view = state.with_machine(|m| m.restore(Profile::from(cached)));
+    let view = state.with_machine(|m| m.restore(cached));
     tracing::info!(ms = crate::since_start_ms(), "restored the cached profile");
     emit(app, &view);
     let handle = app.clone();

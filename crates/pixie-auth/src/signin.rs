@@ -13,7 +13,7 @@ use openidconnect::{
     OAuth2TokenResponse, PkceCodeVerifier, RefreshToken, RequestTokenError, Scope,
     SignatureVerificationError, SubjectIdentifier, TokenResponse, UserInfoClaims, UserInfoError,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::Error;
@@ -135,8 +135,8 @@ impl std::fmt::Debug for Tokens {
     }
 }
 
-/// What the window shows. No token, ever.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// What the window shows, and what the app may cache to draw at once next time. No token, ever.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
     pub subject: String,
     pub name: String,

@@ -1,29 +1,18 @@
 //! The core against the demo provider over real loopback HTTP, with a scripted user agent
 //! that reads and submits the provider's sign-in form the way a person's browser would.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pixie_auth::{CallbackError, Error, HttpClient, PendingSignIn, Provider, ProviderConfig};
+use pixie_auth::{CallbackError, Error, PendingSignIn, Provider};
 use pixie_dev_idp::browser::{self as scripted, Answer};
-use pixie_dev_idp::{DevIdp, IdpConfig, PIXIE_CLIENT_ID, PIXIE_REDIRECT_URI};
+use pixie_dev_idp::{DevIdp, IdpConfig, PIXIE_REDIRECT_URI};
 use url::Url;
 
 async fn setup() -> (DevIdp, Provider) {
-    let idp = DevIdp::start(IdpConfig::default())
-        .await
-        .expect("idp starts");
-    let config = ProviderConfig::new(
-        "demo",
-        "Pixie demo",
-        idp.issuer(),
-        PIXIE_CLIENT_ID,
-        PIXIE_REDIRECT_URI,
-    );
-    let provider = Provider::discover(config, HttpClient::new().unwrap())
-        .await
-        .expect("discovery");
-    (idp, provider)
+    common::demo(IdpConfig::default()).await
 }
 
 /// The browser: load the authorization URL, submit the form, return the redirect it is sent to.

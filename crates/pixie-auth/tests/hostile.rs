@@ -4,9 +4,11 @@
 
 use std::time::Duration;
 
-use pixie_auth::{CallbackError, Error, HttpClient, Provider, ProviderConfig, SignedIn};
+mod common;
+
+use pixie_auth::{CallbackError, Error, HttpClient, Provider, SignedIn};
 use pixie_dev_idp::browser::{Answer, answer};
-use pixie_dev_idp::{DevIdp, Fault, IdpConfig, PIXIE_CLIENT_ID, PIXIE_REDIRECT_URI};
+use pixie_dev_idp::{DevIdp, Fault, IdpConfig};
 
 fn faulty() -> IdpConfig {
     IdpConfig {
@@ -15,20 +17,10 @@ fn faulty() -> IdpConfig {
     }
 }
 
-fn config(idp: &DevIdp) -> ProviderConfig {
-    ProviderConfig::new(
-        "demo",
-        "Demo",
-        idp.issuer(),
-        PIXIE_CLIENT_ID,
-        PIXIE_REDIRECT_URI,
-    )
-}
-
 async fn provider(idp: &DevIdp) -> Provider {
     // A short timeout so the stalling token endpoint is judged quickly.
     let http = HttpClient::with_timeout(Duration::from_secs(2)).unwrap();
-    Provider::discover(config(idp), http).await.unwrap()
+    common::provider_with(idp, http).await
 }
 
 /// One sign-in through the (misbehaving) provider, as far as it gets.
@@ -128,7 +120,7 @@ async fn discovery_that_names_another_issuer_is_refused() {
     idp.set_fault(Some(Fault::DiscoveryIssuerMismatch))
         .await
         .unwrap();
-    let err = Provider::discover(config(&idp), HttpClient::new().unwrap())
+    let err = Provider::discover(common::config(&idp), HttpClient::new().unwrap())
         .await
         .unwrap_err();
     assert_eq!(err.code(), "discovery", "{err:?}");

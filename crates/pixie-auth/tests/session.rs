@@ -1,22 +1,11 @@
 //! Sessions against the demo provider: refresh with rotation, reuse detection, revocation,
 //! RP-initiated logout, and a provider restart with its state file.
 
-use pixie_auth::{HttpClient, Provider, ProviderConfig, StoredSession};
-use pixie_dev_idp::browser::{Answer, answer};
-use pixie_dev_idp::{DevIdp, IdpConfig, PIXIE_CLIENT_ID, PIXIE_REDIRECT_URI};
+mod common;
 
-async fn provider_for(idp: &DevIdp) -> Provider {
-    let config = ProviderConfig::new(
-        "demo",
-        "Demo",
-        idp.issuer(),
-        PIXIE_CLIENT_ID,
-        PIXIE_REDIRECT_URI,
-    );
-    Provider::discover(config, HttpClient::new().unwrap())
-        .await
-        .unwrap()
-}
+use pixie_auth::{HttpClient, Provider, StoredSession};
+use pixie_dev_idp::browser::{Answer, answer};
+use pixie_dev_idp::{DevIdp, IdpConfig, PIXIE_CLIENT_ID};
 
 async fn signed_in(provider: &Provider) -> StoredSession {
     let pending = provider.start_sign_in().unwrap();
@@ -30,8 +19,7 @@ async fn signed_in(provider: &Provider) -> StoredSession {
 
 #[tokio::test]
 async fn refresh_rotates_and_a_reused_token_revokes_the_family() {
-    let idp = DevIdp::start(IdpConfig::default()).await.unwrap();
-    let provider = provider_for(&idp).await;
+    let (idp, provider) = common::demo(IdpConfig::default()).await;
     let first = signed_in(&provider).await;
     assert!(!format!("{first:?}").contains(&first.refresh_token));
 
@@ -56,8 +44,7 @@ async fn refresh_rotates_and_a_reused_token_revokes_the_family() {
 
 #[tokio::test]
 async fn revocation_ends_the_session_at_the_provider() {
-    let idp = DevIdp::start(IdpConfig::default()).await.unwrap();
-    let provider = provider_for(&idp).await;
+    let (_idp, provider) = common::demo(IdpConfig::default()).await;
     let session = signed_in(&provider).await;
     assert!(
         provider.revoke(&session).await.unwrap(),
@@ -74,8 +61,7 @@ async fn revocation_ends_the_session_at_the_provider() {
 
 #[tokio::test]
 async fn a_session_of_another_issuer_is_not_sent_there() {
-    let idp = DevIdp::start(IdpConfig::default()).await.unwrap();
-    let provider = provider_for(&idp).await;
+    let (_idp, provider) = common::demo(IdpConfig::default()).await;
     let mut session = signed_in(&provider).await;
     session.issuer = "https://elsewhere.example".into();
     assert!(
@@ -89,8 +75,7 @@ async fn a_session_of_another_issuer_is_not_sent_there() {
 
 #[tokio::test]
 async fn end_session_url_carries_the_hint_and_the_return_address() {
-    let idp = DevIdp::start(IdpConfig::default()).await.unwrap();
-    let provider = provider_for(&idp).await;
+    let (idp, provider) = common::demo(IdpConfig::default()).await;
     let session = signed_in(&provider).await;
     let url = provider
         .end_session_url(&session, Some("dev.pixie.app:/oauth/logout"))
@@ -131,7 +116,7 @@ async fn the_provider_keeps_sessions_across_a_restart_without_storing_tokens() {
     };
     let idp = DevIdp::start(config.clone()).await.unwrap();
     let issuer = idp.issuer().to_owned();
-    let session = signed_in(&provider_for(&idp).await).await;
+    let session = signed_in(&common::provider_with(&idp, HttpClient::new().unwrap()).await).await;
     idp.shutdown().await;
 
     let file = std::fs::read_to_string(&state_file).unwrap();
@@ -142,7 +127,7 @@ async fn the_provider_keeps_sessions_across_a_restart_without_storing_tokens() {
 
     let idp = DevIdp::start(config).await.unwrap();
     assert_eq!(idp.issuer(), issuer, "same port, same issuer");
-    let provider = provider_for(&idp).await;
+    let provider = common::provider_with(&idp, HttpClient::new().unwrap()).await;
     provider
         .refresh(&session)
         .await
