@@ -71,6 +71,7 @@ faults! {
     IdTokenMissingNonce => "id-token-missing-nonce": "the ID token has no nonce",
     IdTokenWrongAtHash => "id-token-wrong-at-hash": "at_hash does not match the access token",
     IdTokenCritHeader => "id-token-crit-header": "the ID token has an unknown critical header",
+    IdTokenExtraClaims => "id-token-extra-claims": "the ID token carries claims nobody defined (to be ignored)",
     IdTokenUnknownKid => "id-token-unknown-kid": "the key rotated: the ID token's kid is not in the JWKS the client cached",
     UserinfoSubMismatch => "userinfo-sub-mismatch": "userinfo is about another subject",
     TokenErrorMarkup => "token-error-markup": "the token endpoint refuses with markup in the description",
@@ -134,6 +135,10 @@ pub fn id_token(
         Fault::IdTokenWrongNonce => claims["nonce"] = json!("a-nonce-from-another-sign-in"),
         Fault::IdTokenMissingNonce => drop(claims.as_object_mut().map(|c| c.remove("nonce"))),
         Fault::IdTokenWrongAtHash => claims["at_hash"] = json!(at_hash("another access token")),
+        Fault::IdTokenExtraClaims => {
+            claims["x_pixie_unknown"] = json!({"nested": [1, 2, 3]});
+            claims["urn:example:claim"] = json!("ignored");
+        }
         Fault::IdTokenCritHeader => {
             header["crit"] = json!(["x-pixie-unknown"]);
             header["x-pixie-unknown"] = json!(true);
