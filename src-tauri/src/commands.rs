@@ -40,7 +40,13 @@ pub async fn sign_out(app: AppHandle, also_in_browser: Option<bool>) -> View {
 /// What the window should show now (called once when the page loads).
 #[tauri::command]
 pub fn session(state: State<'_, AppState>) -> View {
-    state.view()
+    static FIRST: std::sync::Once = std::sync::Once::new();
+    let view = state.view();
+    // The window is listening and about to draw this view: the start-up figure.
+    FIRST.call_once(|| {
+        tracing::info!(ms = crate::since_start_ms(), phase = ?view.phase, "window ready");
+    });
+    view
 }
 
 /// The person pasted the link their browser showed instead of opening Pixie.

@@ -59,4 +59,4 @@ trap cleanup EXIT
 
 export PIXIE_E2E_SANDBOX="$sandbox"
 cd "$here"
-"$venv/bin/python" suite.py "$@"
+"$venv/bin/python" "${PIXIE_E2E_SCRIPT:-suite.py}" "$@"

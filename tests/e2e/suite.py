@@ -52,16 +52,19 @@ class Driver:
     """A tauri-driver (with WebKitWebDriver) on its own port, with its own environment: the
     app it launches inherits it (that is how the no-D-Bus run loses the session bus)."""
 
-    def __init__(self, port, env):
+    def __init__(self, port, native_port, env, kind):
         self.url = f"http://127.0.0.1:{port}"
-        self.log = open(os.path.join(OUT, f"tauri-driver-{port}.log"), "w")
+        self.log_path = os.path.join(OUT, f"tauri-driver-{kind}.log")
+        self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            ["tauri-driver", "--port", str(port), "--native-port", str(port + 1),
+            ["tauri-driver", "--port", str(port), "--native-port", str(native_port),
              "--native-driver", shutil.which("WebKitWebDriver")],
             env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.time() + 20
         while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"tauri-driver exited (see {self.log_path})")
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 return
@@ -78,18 +81,22 @@ class Driver:
 DRIVERS = {}
 
 
+def free_port():
+    """A port nobody listens on, so two runs on one machine never talk to each other's driver."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def driver(kind="desktop"):
     if kind not in DRIVERS:
         env = dict(os.environ)
-        port = 4444
         if kind == "no-dbus":
             env.pop("DBUS_SESSION_BUS_ADDRESS", None)
             env.pop("GNOME_KEYRING_CONTROL", None)
-            port = 4446
         if kind == "hostile":
             env["PIXIE_ISSUER"] = faulty_idp()
-            port = 4448
-        DRIVERS[kind] = Driver(port, env)
+        DRIVERS[kind] = Driver(free_port(), free_port(), env, kind)
     return DRIVERS[kind]
 
 

@@ -439,19 +439,10 @@ impl Provider {
         if let Some(id_token) = &id_token {
             // OIDC Core §3.1.3.7 steps 2-3 (iss, aud), 4-5 (azp), 6-8 (signature via JWKS,
             // alg allow-list, `none` refused), 9 (exp) and 11 (nonce) are checked by `claims()`.
-            let check = |verifier: &openidconnect::core::CoreIdTokenVerifier<'_>| {
-                match nonce {
-                    Some(nonce) => id_token.claims(verifier, nonce).map(|_| ()),
-                    // OIDC Core §12.2: a refreshed ID token carries no new nonce to compare.
-                    None => id_token
-                        .claims(verifier, |_: Option<&Nonce>| Ok(()))
-                        .map(|_| ()),
-                }
-            };
             let mut verifier = self.id_token_verifier();
             if let Err(ClaimsVerificationError::SignatureVerification(
                 SignatureVerificationError::NoMatchingKey,
-            )) = check(&verifier)
+            )) = self.verify_id_token(id_token, nonce)
             {
                 // OIDC Core §10.1.1: the provider may have rotated its keys; fetch the JWKS
                 // once more, then judge with what it publishes now.
@@ -508,6 +499,23 @@ impl Provider {
             id_token,
             expires_at,
         })
+    }
+
+    /// OIDC Core §3.1.3.7 steps 2–9 and 11 (iss, aud, azp, signature with the allow-listed
+    /// algorithms, exp, nonce) against the keys Pixie holds now, without fetching anything.
+    /// `nonce: None` is a refreshed token (§12.2), which carries none to compare.
+    pub fn verify_id_token(
+        &self,
+        id_token: &CoreIdToken,
+        nonce: Option<&Nonce>,
+    ) -> Result<(), ClaimsVerificationError> {
+        let verifier = self.id_token_verifier();
+        match nonce {
+            Some(nonce) => id_token.claims(&verifier, nonce).map(|_| ()),
+            None => id_token
+                .claims(&verifier, |_: Option<&Nonce>| Ok(()))
+                .map(|_| ()),
+        }
     }
 
     /// OIDC Core §5.3: userinfo with the access token; §5.3.4: its `sub` must equal the

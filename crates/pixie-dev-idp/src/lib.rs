@@ -100,6 +100,9 @@ pub struct IdpConfig {
     /// default, so an embedding app cannot be made to misbehave even in a build where cargo
     /// unified that feature in.
     pub allow_faults: bool,
+    /// Benchmarks only: approve every authorization request at once as this preset person
+    /// (`ada`, `grace`, `alan`), answering `/authorize` with the redirect. The app never sets it.
+    pub auto_approve: Option<String>,
 }
 
 impl Default for IdpConfig {
@@ -112,6 +115,7 @@ impl Default for IdpConfig {
             id_token_ttl: Duration::from_secs(600),
             state_file: None,
             allow_faults: false,
+            auto_approve: None,
         }
     }
 }

@@ -21,6 +21,10 @@ struct Args {
     /// sessions survive a restart.
     #[arg(long, value_name = "PATH")]
     state_file: Option<std::path::PathBuf>,
+    /// Approve every sign-in at once as a demo person (for benchmarks): `/authorize`
+    /// answers with the redirect instead of the sign-in page.
+    #[arg(long, value_name = "PERSON", num_args = 0..=1, default_missing_value = "ada")]
+    auto_approve: Option<String>,
     /// Misbehave in one way (hostile-input testing); see `--list-faults`.
     #[cfg(feature = "faults")]
     #[arg(long, value_name = "NAME")]
@@ -51,6 +55,7 @@ async fn main() -> std::process::ExitCode {
     let mut config = IdpConfig {
         addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), args.port),
         state_file: args.state_file,
+        auto_approve: args.auto_approve,
         allow_faults: cfg!(feature = "faults"),
         ..IdpConfig::default()
     };

@@ -204,6 +204,20 @@ async fn authorize_page(State(s): AppState, Query(q): Query<HashMap<String, Stri
     if !is_pkce_value(challenge) {
         return fail("invalid_request", "code_challenge is malformed.");
     }
+    // Benchmarks only (`--auto-approve` on the standalone binary; the app never sets it):
+    // answer at once, as if the person had clicked Continue.
+    if let Some(user) = &s.config.auto_approve {
+        let request = AuthRequest {
+            client_id: client_id.to_owned(),
+            redirect_uri: redirect_uri.to_owned(),
+            scope: scope.to_owned(),
+            state: state.map(str::to_owned),
+            nonce: get("nonce").map(str::to_owned),
+            code_challenge: challenge.to_owned(),
+            created: s.clock.now(),
+        };
+        return answer(&s, request, "allow", Some(user), None);
+    }
     let Ok(tx) = random_token(24) else {
         return fail(
             "server_error",
@@ -257,6 +271,17 @@ async fn authorize_decision(State(s): AppState, Form(d): Form<Decision>) -> Resp
             "This sign-in page has expired or was already used. Start again from the app.",
         );
     };
+    answer(&s, request, &d.action, d.user.as_deref(), d.name.as_deref())
+}
+
+/// The person's answer to an authorization request: a code, or `access_denied`.
+fn answer(
+    s: &Shared,
+    request: AuthRequest,
+    action: &str,
+    user: Option<&str>,
+    name: Option<&str>,
+) -> Response {
     let fault = s.fault();
     let state = match fault {
         Some(Fault::RedirectWrongState) => Some("a-state-from-elsewhere"),
@@ -264,28 +289,28 @@ async fn authorize_decision(State(s): AppState, Form(d): Form<Decision>) -> Resp
     };
     if fault == Some(Fault::RedirectErrorMarkup) {
         return authorize_error(
-            &s,
+            s,
             &request.redirect_uri,
             state,
             "access_denied",
             "<img src=x onerror=alert(1)><b>Denied</b> by <a href=\"https://evil.example\">policy</a>",
         );
     }
-    if d.action != "allow" {
+    if action != "allow" {
         // RFC 6749 §4.1.2.1: the person said no.
         return authorize_error(
-            &s,
+            s,
             &request.redirect_uri,
             state,
             "access_denied",
             "The person declined to sign in.",
         );
     }
-    let typed = d.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let typed = name.map(str::trim).filter(|n| !n.is_empty());
     let name = match typed {
         Some(n) => n.chars().take(64).collect::<String>(),
         None => {
-            let id = d.user.as_deref().unwrap_or("ada");
+            let id = user.unwrap_or("ada");
             match PRESET_USERS.iter().find(|(pid, _)| *pid == id) {
                 Some((_, n)) => (*n).to_owned(),
                 None => return error_page("Unknown demo person."),

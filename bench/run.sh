@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Pixie's figures, in one command: the sign-in path against the libraries people would use
+# instead (same provider, same steps), the micro-benchmarks, and the app's own figures
+# (start-up, restore, deep link → profile, memory, size). Prints Markdown tables.
+# Usage: bench/run.sh [N] [WARMUP]      (default 200 timed, 20 warm-up sign-ins)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+n=${1:-200}
+warmup=${2:-20}
+cd "$root"
+"$root/scripts/setup.sh" test >&2
+export PATH="$HOME/.cargo/bin:$PATH"
+
+echo "# building (release)" >&2
+cargo build --release -q -p pixie-bench -p pixie-dev-idp --bin pixie-bench --bin pixie-dev-idp
+cargo build --release -q -p pixie
+(cd bench/peers && { [ -d node_modules/openid-client ] || npm ci --no-audit --no-fund --silent; })
+
+idp_out=$(mktemp)
+target/release/pixie-dev-idp --port 0 --auto-approve > "$idp_out" 2>/dev/null &
+idp=$!
+trap 'kill $idp 2>/dev/null || true; rm -f "$idp_out"' EXIT
+for _ in $(seq 1 50); do [ -s "$idp_out" ] && break; sleep 0.1; done
+issuer=$(head -n 1 "$idp_out")
+client=pixie-desktop
+redirect="dev.pixie.app:/oauth/callback"
+
+echo "## Sign-in path: callback (validate + exchange + ID token), userinfo (+ sub check), picture"
+echo
+echo "Same demo provider ($issuer, release build, --auto-approve), $n timed sign-ins after $warmup untimed; the browser hop is not timed."
+echo
+{
+  target/release/pixie-bench "$issuer" "$client" "$redirect" "$n" "$warmup"
+  node bench/peers/openid-client.mjs "$issuer" "$client" "$redirect" "$n" "$warmup"
+  node bench/peers/bare.mjs "$issuer" "$client" "$redirect" "$n" "$warmup"
+} | python3 bench/table.py
+kill $idp 2>/dev/null || true
+
+echo
+echo "## Micro-benchmarks (criterion, median of the estimate)"
+echo
+echo "| function | time |"
+echo "| --- | --- |"
+cargo bench -q -p pixie-auth --bench hot -- --warm-up-time 1 --measurement-time 3 2>/dev/null \
+  | awk '/time:/ { gsub(/\[|\]/, ""); name = prev; if ($1 != "time:") { name = $1; } print "| " name " | " $(NF-3) " " $(NF-2) " |" } { if ($0 !~ /time:/ && $0 ~ /[a-z]/ && $0 !~ /^(Found|  [0-9])/) prev = $0 }'
+
+echo
+echo "## The app (release build, under Xvfb; median of 5 runs, min–max)"
+echo
+PIXIE_APP="$root/target/release/pixie" PIXIE_E2E_SCRIPT="$root/bench/app_figures.py" tests/e2e/run.sh
