@@ -20,6 +20,7 @@ pub mod callback;
 pub mod error;
 pub mod flow;
 pub mod http;
+pub mod loopback;
 pub mod picture;
 pub mod provider;
 pub mod random;

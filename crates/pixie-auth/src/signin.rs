@@ -10,7 +10,7 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AccessToken, AccessTokenHash, ClaimsVerificationError, CsrfToken, EmptyAdditionalClaims, Nonce,
-    OAuth2TokenResponse, PkceCodeVerifier, RefreshToken, RequestTokenError, Scope,
+    OAuth2TokenResponse, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
     SignatureVerificationError, SubjectIdentifier, TokenResponse, UserInfoClaims, UserInfoError,
 };
 use serde::{Deserialize, Serialize};
@@ -181,6 +181,11 @@ impl Provider {
     /// Create a pending sign-in and its authorization URL (RFC 6749 §4.1.1, RFC 7636 §4.3,
     /// OIDC Core §3.1.2.1).
     pub fn start_sign_in(&self) -> Result<PendingSignIn, Error> {
+        self.start_sign_in_to(&self.redirect_uri)
+    }
+
+    /// The same, with a redirect URI of its own (a loopback listener's port, RFC 8252 §7.3).
+    pub fn start_sign_in_to(&self, redirect_uri: &Url) -> Result<PendingSignIn, Error> {
         let (challenge, verifier) = pkce_pair()?;
         let state = new_state()?;
         let nonce = new_nonce()?;
@@ -200,6 +205,9 @@ impl Provider {
                     .map(|s| Scope::new(s.clone())),
             )
             .set_pkce_challenge(challenge)
+            .set_redirect_uri(std::borrow::Cow::Owned(RedirectUrl::from_url(
+                redirect_uri.clone(),
+            )))
             .url();
         let trace = FlowTrace::new();
         let mut step = FlowStep::new(
@@ -244,7 +252,7 @@ impl Provider {
                 .metadata
                 .additional_metadata()
                 .authorization_response_iss_parameter_supported,
-            redirect_uri: self.redirect_uri.clone(),
+            redirect_uri: redirect_uri.clone(),
             authorization_url,
             state,
             nonce,
@@ -368,6 +376,10 @@ impl Provider {
             .exchange_code(callback.code().clone())
             .map_err(|e| Error::Config(e.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.secret().clone()))
+            // RFC 6749 §4.1.3: the same redirect URI as in the authorization request.
+            .set_redirect_uri(std::borrow::Cow::Owned(RedirectUrl::from_url(
+                pending.redirect_uri.clone(),
+            )))
             .request_async(&http)
             .await
             .map_err(token_error);
@@ -380,7 +392,7 @@ impl Provider {
             FlowStep::new(Party::App, Party::TokenEndpoint, &format!("POST {path}"))
                 .param("grant_type", "authorization_code")
                 .param("code", short(callback.code().secret()))
-                .param("redirect_uri", self.redirect_uri.as_str())
+                .param("redirect_uri", pending.redirect_uri.as_str())
                 .param("client_id", self.config.client_id.clone())
                 .param("code_verifier", NEVER_SHOWN)
                 .http(pending.trace.take_http())

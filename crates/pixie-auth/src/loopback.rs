@@ -1,0 +1,168 @@
+//! The loopback redirect (RFC 8252 §7.3), for providers that accept no private-use scheme
+//! (Google's desktop clients): a listener on `127.0.0.1` and an ephemeral port that lives for
+//! one sign-in, answers the browser with a small page, and hands the redirect to the same
+//! validator as a deep link.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use url::Url;
+
+use crate::callback::ValidatedCallback;
+use crate::http::HttpError;
+use crate::{Error, PendingSignIn};
+
+/// The largest request head we read; a browser's is a few hundred bytes.
+const MAX_HEAD: usize = 8 * 1024;
+/// How long one connection may take to send its request.
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A listener for one sign-in's redirect.
+pub struct LoopbackListener {
+    listener: TcpListener,
+    redirect_uri: Url,
+}
+
+impl std::fmt::Debug for LoopbackListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoopbackListener")
+            .field("redirect_uri", &self.redirect_uri.as_str())
+            .finish()
+    }
+}
+
+impl LoopbackListener {
+    /// RFC 8252 §7.3 / §8.3: bind the loopback IP literal (never `localhost`, never all
+    /// interfaces) on a port the OS picks. `path` is the callback path, e.g. `/oauth/callback`.
+    pub async fn bind(path: &str) -> Result<Self, Error> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| Error::http("loopback", HttpError::Connect(e.to_string())))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| Error::http("loopback", HttpError::Connect(e.to_string())))?
+            .port();
+        let redirect_uri = Url::parse(&format!("http://127.0.0.1:{port}{path}"))
+            .map_err(|e| Error::Config(format!("loopback path `{path}`: {e}")))?;
+        Ok(Self {
+            listener,
+            redirect_uri,
+        })
+    }
+
+    /// The redirect URI to send in the authorization request.
+    pub fn redirect_uri(&self) -> &Url {
+        &self.redirect_uri
+    }
+
+    /// Wait for the pending sign-in's redirect. Requests for other paths (favicon, prefetch)
+    /// and redirects that do not belong to this sign-in (wrong `state`) are answered and
+    /// ignored; the first that does belong to it is answered with a page saying how it went,
+    /// and the listener closes (it is consumed).
+    pub async fn accept(self, pending: &PendingSignIn) -> Result<ValidatedCallback, Error> {
+        loop {
+            let (mut stream, _) = self
+                .listener
+                .accept()
+                .await
+                .map_err(|e| Error::http("loopback", HttpError::Connect(e.to_string())))?;
+            let Some(target) = read_target(&mut stream).await else {
+                respond(&mut stream, 400, "Pixie", "That request could not be read.").await;
+                continue;
+            };
+            if target.split('?').next() != Some(self.redirect_uri.path()) {
+                respond(&mut stream, 404, "Not found", "Nothing here.").await;
+                continue;
+            }
+            let raw = format!(
+                "{}://{}{}",
+                self.redirect_uri.scheme(),
+                self.redirect_uri.authority(),
+                target
+            );
+            match pending.validate_callback(&raw) {
+                Ok(callback) => {
+                    respond(
+                        &mut stream,
+                        200,
+                        "Signed in to Pixie",
+                        "You're signed in to Pixie. You can close this tab.",
+                    )
+                    .await;
+                    return Ok(callback);
+                }
+                Err(e) if e.is_unrelated() => {
+                    respond(
+                        &mut stream,
+                        400,
+                        "Pixie",
+                        "This link doesn't belong to a sign-in in progress, so Pixie ignored it.",
+                    )
+                    .await;
+                }
+                Err(e) => {
+                    let error = Error::from(e);
+                    respond(&mut stream, 200, "Pixie", &error.user_message()).await;
+                    return Err(error);
+                }
+            }
+        }
+    }
+}
+
+/// The request target of a `GET` (`/path?query`), or `None` for anything else.
+async fn read_target(stream: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::with_capacity(1024);
+    let mut buf = [0u8; 1024];
+    let read = async {
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = stream.read(&mut buf).await.ok()?;
+            if n == 0 || head.len() + n > MAX_HEAD {
+                return None;
+            }
+            head.extend_from_slice(&buf[..n]);
+        }
+        Some(())
+    };
+    tokio::time::timeout(READ_TIMEOUT, read).await.ok()??;
+    let line = head.split(|b| *b == b'\r').next()?;
+    let line = std::str::from_utf8(line).ok()?;
+    let mut parts = line.split(' ');
+    let (method, target, version) = (parts.next()?, parts.next()?, parts.next()?);
+    (method == "GET" && target.starts_with('/') && version.starts_with("HTTP/1."))
+        .then(|| target.to_owned())
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A small page; provider text in it is escaped.
+async fn respond(stream: &mut TcpStream, status: u16, title: &str, message: &str) {
+    let reason = match status {
+        200 => "OK",
+        404 => "Not Found",
+        _ => "Bad Request",
+    };
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
+         <body style=\"font:16px system-ui,sans-serif;display:grid;place-items:center;min-height:90vh\">\
+         <main><h1 style=\"font-size:1.3rem\">{}</h1><p>{}</p></main></body></html>",
+        escape(title),
+        escape(title),
+        escape(message)
+    );
+    let response = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\n\
+         Content-Length: {}\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n\
+         Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}

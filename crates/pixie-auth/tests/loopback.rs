@@ -1,0 +1,70 @@
+//! The loopback redirect (RFC 8252 §7.3) against the demo provider, which accepts
+//! `http://127.0.0.1:{any port}/oauth/callback` for Pixie's client.
+
+mod common;
+
+use pixie_auth::loopback::LoopbackListener;
+use pixie_dev_idp::IdpConfig;
+use pixie_dev_idp::browser::{Answer, answer};
+
+async fn get(url: &str) -> (u16, String) {
+    let resp = reqwest::get(url).await.expect("the listener answers");
+    (
+        resp.status().as_u16(),
+        resp.text().await.unwrap_or_default(),
+    )
+}
+
+#[tokio::test]
+async fn a_sign_in_through_the_loopback_redirect() {
+    let (_idp, provider) = common::demo(IdpConfig::default()).await;
+    let listener = LoopbackListener::bind("/oauth/callback").await.unwrap();
+    let redirect_uri = listener.redirect_uri().clone();
+    assert_eq!(redirect_uri.host_str(), Some("127.0.0.1"));
+    let pending = provider.start_sign_in_to(&redirect_uri).unwrap();
+    let auth_url = pending.authorization_url().to_string();
+    assert!(auth_url.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A"));
+
+    let (callback, browser) = tokio::join!(listener.accept(&pending), async {
+        let base = redirect_uri.origin().ascii_serialization();
+        // Stray requests are answered and ignored: a favicon, a forged callback.
+        assert_eq!(get(&format!("{base}/favicon.ico")).await.0, 404);
+        let (status, page) = get(&format!("{base}/oauth/callback?code=forged&state=forged")).await;
+        assert_eq!(status, 400);
+        assert!(page.contains("doesn't belong to a sign-in in progress"));
+        // The real one.
+        let location = answer(&auth_url, Answer::Preset("grace")).await.unwrap();
+        assert!(location.starts_with(redirect_uri.as_str()));
+        get(&location).await
+    });
+    assert_eq!(browser.0, 200);
+    assert!(
+        browser
+            .1
+            .contains("You're signed in to Pixie. You can close this tab.")
+    );
+    let callback = callback.expect("the redirect belongs to the sign-in");
+    let done = provider.complete(&pending, &callback).await.unwrap();
+    assert_eq!(done.profile.name, "Grace Hopper");
+    // The listener is gone with the sign-in.
+    assert!(
+        tokio::net::TcpStream::connect(redirect_uri.socket_addrs(|| None).unwrap()[0])
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn a_denial_is_shown_in_the_browser_and_ends_the_sign_in() {
+    let (_idp, provider) = common::demo(IdpConfig::default()).await;
+    let listener = LoopbackListener::bind("/oauth/callback").await.unwrap();
+    let redirect_uri = listener.redirect_uri().clone();
+    let pending = provider.start_sign_in_to(&redirect_uri).unwrap();
+    let auth_url = pending.authorization_url().to_string();
+    let (result, browser) = tokio::join!(listener.accept(&pending), async {
+        let location = answer(&auth_url, Answer::Deny).await.unwrap();
+        get(&location).await
+    });
+    assert_eq!(result.unwrap_err().code(), "access_denied");
+    assert!(browser.1.contains("cancelled at the provider"));
+}
