@@ -69,6 +69,13 @@ def rss_mib(pids):
     return total / 1024
 
 
+def sample_rss(app_series, all_series):
+    """Note the RSS of the app process, and of it with its WebKit children."""
+    app, family = app_pids()
+    app_series.append(rss_mib(app))
+    all_series.append(rss_mib(family))
+
+
 def row(name, values, unit):
     if not values:
         return f"| {name} | - | - | - |"
@@ -86,9 +93,7 @@ def main():
             if phase == "SignedOut":
                 cold.append(ms)
             time.sleep(2)
-            app, family = app_pids()
-            idle_app.append(rss_mib(app))
-            idle_all.append(rss_mib(family))
+            sample_rss(idle_app, idle_all)
         finally:
             w.close()
         time.sleep(0.5)
@@ -100,9 +105,7 @@ def main():
         begin_sign_in(w)
         w.wait_phase("signed_in")
         time.sleep(1)
-        app, family = app_pids()
-        signed_app.append(rss_mib(app))
-        signed_all.append(rss_mib(family))
+        sample_rss(signed_app, signed_all)
     finally:
         w.close()
     for _ in range(RUNS):
@@ -114,9 +117,7 @@ def main():
             if phase == "SignedIn":
                 restore.append(ms)
             time.sleep(1)
-            app, family = app_pids()
-            signed_app.append(rss_mib(app))
-            signed_all.append(rss_mib(family))
+            sample_rss(signed_app, signed_all)
         finally:
             w.close()
 

@@ -204,26 +204,6 @@ async fn authorize_page(State(s): AppState, Query(q): Query<HashMap<String, Stri
     if !is_pkce_value(challenge) {
         return fail("invalid_request", "code_challenge is malformed.");
     }
-    // Benchmarks only (`--auto-approve` on the standalone binary; the app never sets it):
-    // answer at once, as if the person had clicked Continue.
-    if let Some(user) = &s.config.auto_approve {
-        let request = AuthRequest {
-            client_id: client_id.to_owned(),
-            redirect_uri: redirect_uri.to_owned(),
-            scope: scope.to_owned(),
-            state: state.map(str::to_owned),
-            nonce: get("nonce").map(str::to_owned),
-            code_challenge: challenge.to_owned(),
-            created: s.clock.now(),
-        };
-        return answer(&s, request, "allow", Some(user), None);
-    }
-    let Ok(tx) = random_token(24) else {
-        return fail(
-            "server_error",
-            "The provider could not create a request id.",
-        );
-    };
     let request = AuthRequest {
         client_id: client_id.to_owned(),
         redirect_uri: redirect_uri.to_owned(),
@@ -232,6 +212,17 @@ async fn authorize_page(State(s): AppState, Query(q): Query<HashMap<String, Stri
         nonce: get("nonce").map(str::to_owned),
         code_challenge: challenge.to_owned(),
         created: s.clock.now(),
+    };
+    // Benchmarks only (`--auto-approve` on the standalone binary; the app never sets it):
+    // answer at once, as if the person had clicked Continue.
+    if let Some(user) = &s.config.auto_approve {
+        return answer(&s, request, "allow", Some(user), None);
+    }
+    let Ok(tx) = random_token(24) else {
+        return fail(
+            "server_error",
+            "The provider could not create a request id.",
+        );
     };
     if let Ok(mut store) = s.store.lock() {
         store.prune(s.clock.now());
