@@ -17,6 +17,7 @@
 //! ```
 
 pub mod callback;
+pub mod config;
 pub mod error;
 pub mod flow;
 pub mod http;

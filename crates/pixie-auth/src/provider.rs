@@ -76,6 +76,9 @@ pub struct ProviderConfig {
     pub client_secret: Option<ClientSecret>,
     pub scopes: Vec<String>,
     pub redirect_uri: String,
+    /// Deep link (the default) or a loopback listener per sign-in (RFC 8252 §7.3).
+    #[serde(default)]
+    pub redirect: crate::config::RedirectMode,
 }
 
 impl ProviderConfig {
@@ -94,6 +97,7 @@ impl ProviderConfig {
             client_secret: None,
             scopes: vec!["openid".into(), "profile".into(), "email".into()],
             redirect_uri: redirect_uri.into(),
+            redirect: crate::config::RedirectMode::DeepLink,
         }
     }
 }

@@ -1,0 +1,378 @@
+//! `providers.toml`: the providers a person configured, from templates that need only a
+//! client id. A mistake is reported with the file, the line and the field, so the app can say
+//! exactly what to fix (and keep working with its demo provider meanwhile).
+
+use std::path::{Path, PathBuf};
+
+use openidconnect::ClientSecret;
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+use url::Url;
+
+use crate::ProviderConfig;
+use crate::http::is_allowed_url;
+
+/// Pixie's private-use redirect (RFC 8252 §7.1).
+pub const DEEP_LINK_REDIRECT: &str = "dev.pixie.app:/oauth/callback";
+/// The loopback redirect (RFC 8252 §7.3); the port is chosen per sign-in.
+pub const LOOPBACK_REDIRECT: &str = "http://127.0.0.1/oauth/callback";
+
+/// How the provider sends the browser back.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RedirectMode {
+    /// `dev.pixie.app:/oauth/callback`, delivered by the OS.
+    #[default]
+    DeepLink,
+    /// `http://127.0.0.1:{port}/oauth/callback`, a listener for one sign-in.
+    Loopback,
+}
+
+/// Known providers: everything but the client id filled in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Template {
+    /// Google "Desktop app" clients: loopback only; they come with a client secret that is
+    /// not confidential (Google documents it as such for installed apps).
+    Google,
+    /// `issuer = "https://HOST/realms/REALM"`.
+    Keycloak,
+    /// `issuer = "https://TENANT.auth0.com/"`.
+    Auth0,
+    /// `issuer = "https://TENANT.okta.com/oauth2/default"`.
+    Okta,
+    /// Any OpenID Provider with discovery: `issuer` required.
+    Oidc,
+}
+
+impl Template {
+    fn defaults(self) -> (&'static str, Option<&'static str>, RedirectMode) {
+        match self {
+            Template::Google => (
+                "Google",
+                Some("https://accounts.google.com"),
+                RedirectMode::Loopback,
+            ),
+            Template::Keycloak => ("Keycloak", None, RedirectMode::DeepLink),
+            Template::Auth0 => ("Auth0", None, RedirectMode::DeepLink),
+            Template::Okta => ("Okta", None, RedirectMode::DeepLink),
+            Template::Oidc => ("OpenID provider", None, RedirectMode::DeepLink),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    default: Option<Spanned<String>>,
+    #[serde(default, rename = "provider")]
+    providers: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    id: Spanned<String>,
+    template: Option<Template>,
+    display_name: Option<String>,
+    issuer: Option<Spanned<String>>,
+    client_id: Spanned<String>,
+    client_secret: Option<String>,
+    scopes: Option<Spanned<Vec<String>>>,
+    redirect: Option<Spanned<RedirectMode>>,
+}
+
+/// A mistake in the file, where it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}:{column}: {}{message}", path.display(), field.as_ref().map(|f| format!("`{f}`: ")).unwrap_or_default())]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+/// The providers of a file, in its order, and the one to use unless told otherwise.
+#[derive(Debug)]
+pub struct Providers {
+    pub default: Option<String>,
+    pub providers: Vec<ProviderConfig>,
+}
+
+fn position(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// The key written on the line where a value error points.
+fn key_on_line(text: &str, line: usize) -> Option<String> {
+    let l = text.lines().nth(line.checked_sub(1)?)?;
+    let (key, _) = l.split_once('=')?;
+    let key = key.trim();
+    (!key.is_empty() && !key.starts_with('[')).then(|| key.to_owned())
+}
+
+/// The field a serde message names (`unknown field `x``, `missing field `x``).
+fn field_in(message: &str) -> Option<String> {
+    if !(message.starts_with("unknown field") || message.starts_with("missing field")) {
+        return None;
+    }
+    let start = message.find('`')? + 1;
+    let end = start + message[start..].find('`')?;
+    Some(message[start..end].to_owned())
+}
+
+/// Read `path`. A missing file is no error: there is just nothing configured.
+pub fn load(path: &Path) -> Result<Option<Providers>, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse(path, &text).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(ConfigError {
+            path: path.to_owned(),
+            line: 0,
+            column: 0,
+            field: None,
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// Parse the text of `path` (the path is only for messages).
+pub fn parse(path: &Path, text: &str) -> Result<Providers, ConfigError> {
+    let at = |offset: usize, field: Option<&str>, message: String| {
+        let (line, column) = position(text, offset);
+        ConfigError {
+            path: path.to_owned(),
+            line,
+            column,
+            field: field.map(str::to_owned),
+            message,
+        }
+    };
+    let file: File = toml::from_str(text).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start);
+        let (line, _) = position(text, offset);
+        let message = e.message().trim().to_owned();
+        let field = field_in(&message).or_else(|| key_on_line(text, line));
+        at(offset, field.as_deref(), message)
+    })?;
+
+    let mut providers: Vec<ProviderConfig> = Vec::new();
+    for entry in file.providers {
+        let id_at = entry.id.span().start;
+        let id = entry.id.into_inner();
+        if id.trim().is_empty() {
+            return Err(at(id_at, Some("id"), "must not be empty".into()));
+        }
+        if providers.iter().any(|p| p.id == id) {
+            return Err(at(id_at, Some("id"), format!("`{id}` is used twice")));
+        }
+        let client_id_at = entry.client_id.span().start;
+        let client_id = entry.client_id.into_inner();
+        if client_id.trim().is_empty() {
+            return Err(at(
+                client_id_at,
+                Some("client_id"),
+                "must not be empty".into(),
+            ));
+        }
+        let template = entry.template.unwrap_or(Template::Oidc);
+        let (name, template_issuer, template_redirect) = template.defaults();
+        let issuer = match (&entry.issuer, template_issuer) {
+            (Some(i), _) => i.get_ref().clone(),
+            (None, Some(i)) => i.to_owned(),
+            (None, None) => {
+                return Err(at(
+                    id_at,
+                    Some("issuer"),
+                    format!("provider `{id}` needs an issuer URL"),
+                ));
+            }
+        };
+        let issuer_at = entry.issuer.as_ref().map_or(id_at, |i| i.span().start);
+        // OIDC Discovery §3 / RFC 9700 §2.6: an https issuer (loopback excepted).
+        match Url::parse(&issuer) {
+            Ok(u) if is_allowed_url(&u) => {}
+            Ok(_) => {
+                return Err(at(
+                    issuer_at,
+                    Some("issuer"),
+                    "must use https (plain http only on loopback)".into(),
+                ));
+            }
+            Err(e) => return Err(at(issuer_at, Some("issuer"), format!("not a URL: {e}"))),
+        }
+        let redirect = entry
+            .redirect
+            .as_ref()
+            .map_or(template_redirect, |r| *r.get_ref());
+        if template == Template::Google && redirect != RedirectMode::Loopback {
+            let r_at = entry.redirect.as_ref().map_or(id_at, |r| r.span().start);
+            return Err(at(
+                r_at,
+                Some("redirect"),
+                "Google desktop clients accept only the loopback redirect".into(),
+            ));
+        }
+        let scopes = match entry.scopes {
+            Some(s) => {
+                let s_at = s.span().start;
+                let s = s.into_inner();
+                if !s.iter().any(|x| x == "openid") {
+                    return Err(at(s_at, Some("scopes"), "must include \"openid\"".into()));
+                }
+                s
+            }
+            None => vec!["openid".into(), "email".into(), "profile".into()],
+        };
+        providers.push(ProviderConfig {
+            display_name: entry.display_name.unwrap_or_else(|| name.to_owned()),
+            id,
+            issuer,
+            client_id,
+            client_secret: entry.client_secret.map(ClientSecret::new),
+            scopes,
+            redirect_uri: match redirect {
+                RedirectMode::DeepLink => DEEP_LINK_REDIRECT,
+                RedirectMode::Loopback => LOOPBACK_REDIRECT,
+            }
+            .to_owned(),
+            redirect,
+        });
+    }
+    let default = match file.default {
+        Some(d) => {
+            let d_at = d.span().start;
+            let d = d.into_inner();
+            if !providers.iter().any(|p| p.id == d) {
+                return Err(at(
+                    d_at,
+                    Some("default"),
+                    format!("no provider has the id `{d}`"),
+                ));
+            }
+            Some(d)
+        }
+        None => None,
+    };
+    Ok(Providers { default, providers })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Result<Providers, ConfigError> {
+        parse(Path::new("providers.toml"), text)
+    }
+
+    #[test]
+    fn the_example_file_parses() {
+        let text = include_str!("../../../providers.example.toml");
+        let file = p(text).unwrap();
+        assert!(!file.providers.is_empty());
+    }
+
+    #[test]
+    fn templates_fill_in_everything_but_the_client() {
+        let file = p(r#"
+default = "work"
+
+[[provider]]
+id = "google"
+template = "google"
+client_id = "123.apps.googleusercontent.com"
+client_secret = "not-really-secret"
+
+[[provider]]
+id = "work"
+template = "keycloak"
+display_name = "Work"
+issuer = "https://sso.example.com/realms/staff"
+client_id = "pixie"
+"#)
+        .unwrap();
+        assert_eq!(file.default.as_deref(), Some("work"));
+        let g = &file.providers[0];
+        assert_eq!(g.issuer, "https://accounts.google.com");
+        assert_eq!(g.redirect, RedirectMode::Loopback);
+        assert_eq!(g.redirect_uri, LOOPBACK_REDIRECT);
+        assert_eq!(g.display_name, "Google");
+        assert!(g.client_secret.is_some());
+        assert!(!format!("{g:?}").contains("not-really-secret"));
+        let w = &file.providers[1];
+        assert_eq!(
+            (w.display_name.as_str(), w.redirect),
+            ("Work", RedirectMode::DeepLink)
+        );
+        assert_eq!(w.redirect_uri, DEEP_LINK_REDIRECT);
+    }
+
+    #[test]
+    fn mistakes_name_the_file_the_line_and_the_field() {
+        let cases: &[(&str, usize, &str)] = &[
+            (
+                "[[provider]]\nid = \"a\"\nclientid = \"x\"\n",
+                3,
+                "clientid",
+            ),
+            ("[[provider]]\nid = \"a\"\n", 1, "client_id"),
+            (
+                "[[provider]]\nid = \"a\"\nclient_id = \"x\"\nissuer = \"https://id.example\"\nredirect = \"carrier-pigeon\"\n",
+                5,
+                "redirect",
+            ),
+            (
+                "[[provider]]\nid = \"a\"\ntemplate = \"okta\"\nclient_id = \"x\"\n",
+                2,
+                "issuer",
+            ),
+            (
+                "[[provider]]\nid = \"a\"\nclient_id = \"x\"\nissuer = \"http://id.example\"\n",
+                4,
+                "issuer",
+            ),
+            (
+                "[[provider]]\nid = \"g\"\ntemplate = \"google\"\nclient_id = \"x\"\nredirect = \"deep-link\"\n",
+                5,
+                "redirect",
+            ),
+            (
+                "[[provider]]\nid = \"a\"\nclient_id = \"x\"\nissuer = \"https://id.example\"\nscopes = [\"email\"]\n",
+                5,
+                "scopes",
+            ),
+            (
+                "[[provider]]\nid = \"a\"\nclient_id = \"x\"\nissuer = \"https://id.example\"\n[[provider]]\nid = \"a\"\nclient_id = \"y\"\nissuer = \"https://id.example\"\n",
+                6,
+                "id",
+            ),
+            ("default = \"nope\"\n", 1, "default"),
+        ];
+        for (text, line, field) in cases {
+            let e = p(text).unwrap_err();
+            assert_eq!(
+                (e.line, e.field.as_deref()),
+                (*line, Some(*field)),
+                "{text}\n{e}"
+            );
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("providers.toml:{line}:")),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_file_is_not_an_error() {
+        assert!(
+            load(Path::new("/nonexistent/pixie/providers.toml"))
+                .unwrap()
+                .is_none()
+        );
+    }
+}
