@@ -452,20 +452,18 @@ impl Provider {
             // OIDC Core §3.1.3.7 steps 2-3 (iss, aud), 4-5 (azp), 6-8 (signature via JWKS,
             // alg allow-list, `none` refused), 9 (exp) and 11 (nonce) are checked by `claims()`.
             let mut verifier = self.id_token_verifier();
+            let mut claims = claims_of(&verifier, id_token, nonce);
             if let Err(ClaimsVerificationError::SignatureVerification(
                 SignatureVerificationError::NoMatchingKey,
-            )) = self.verify_id_token(id_token, nonce)
+            )) = claims
             {
                 // OIDC Core §10.1.1: the provider may have rotated its keys; fetch the JWKS
                 // once more, then judge with what it publishes now.
                 self.refresh_jwks().await?;
                 verifier = self.id_token_verifier();
+                claims = claims_of(&verifier, id_token, nonce);
             }
-            let claims = match nonce {
-                Some(nonce) => id_token.claims(&verifier, nonce),
-                None => id_token.claims(&verifier, |_: Option<&Nonce>| Ok(())),
-            }
-            .map_err(|e| Error::IdToken(e.to_string()))?;
+            let claims = claims.map_err(|e| Error::IdToken(e.to_string()))?;
 
             // OIDC Core §3.1.3.7 step 10: an `iat` far in the future means a broken or forged token.
             if claims.issue_time() > now + MAX_IAT_SKEW {
@@ -521,13 +519,7 @@ impl Provider {
         id_token: &CoreIdToken,
         nonce: Option<&Nonce>,
     ) -> Result<(), ClaimsVerificationError> {
-        let verifier = self.id_token_verifier();
-        match nonce {
-            Some(nonce) => id_token.claims(&verifier, nonce).map(|_| ()),
-            None => id_token
-                .claims(&verifier, |_: Option<&Nonce>| Ok(()))
-                .map(|_| ()),
-        }
+        claims_of(&self.id_token_verifier(), id_token, nonce).map(|_| ())
     }
 
     /// OIDC Core §5.3: userinfo with the access token; §5.3.4: its `sub` must equal the
@@ -592,6 +584,19 @@ impl Provider {
             issuer: self.issuer().to_owned(),
             provider_id: self.config.id.clone(),
         }
+    }
+}
+
+/// The ID token's claims once `verifier` has checked them. `nonce: None` is a refreshed
+/// token (OIDC Core §12.2), which carries none to compare.
+fn claims_of<'t>(
+    verifier: &openidconnect::core::CoreIdTokenVerifier<'_>,
+    id_token: &'t CoreIdToken,
+    nonce: Option<&Nonce>,
+) -> Result<&'t openidconnect::core::CoreIdTokenClaims, ClaimsVerificationError> {
+    match nonce {
+        Some(nonce) => id_token.claims(verifier, nonce),
+        None => id_token.claims(verifier, |_: Option<&Nonce>| Ok(())),
     }
 }
 
