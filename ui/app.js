@@ -41,12 +41,55 @@
     $("app").classList.toggle("has-notice", on);
   }
 
+  // One radio button per provider, when there is a choice; rebuilt only when the list changes.
+  let pickerKey = "";
+  function renderPicker(view) {
+    const providers = view.providers || [];
+    const many = providers.length > 1;
+    $("picker").hidden = !many;
+    $("single-provider").hidden = many;
+    $("sign-in").textContent = many ? `Sign in with ${view.provider_name}` : "Sign in";
+    const key = JSON.stringify(providers);
+    if (key !== pickerKey) {
+      pickerKey = key;
+      const box = $("picker-options");
+      box.replaceChildren();
+      for (const p of providers) {
+        const label = document.createElement("label");
+        label.className = "choice";
+        const input = document.createElement("input");
+        input.type = "radio";
+        input.name = "provider";
+        input.value = p.id;
+        input.dataset.testid = `provider-option-${p.id}`;
+        input.addEventListener("change", () => {
+          if (input.checked) call("select_provider", { id: p.id });
+        });
+        const name = document.createElement("span");
+        name.textContent = p.name;
+        label.append(input, name);
+        box.append(label);
+      }
+    }
+    for (const input of $("picker-options").querySelectorAll("input")) {
+      input.checked = input.value === view.provider_id;
+    }
+  }
+
   function render(view) {
     const phase = view.phase;
     const status = $("status") || document.querySelector("[data-testid=status]");
     status.textContent = STATUS[phase] || phase;
     status.dataset.phase = phase;
     $("provider-name").textContent = view.provider_name || "";
+    renderPicker(view);
+    $("config-error").hidden = !view.config_error;
+    $("config-error-text").textContent = view.config_error || "";
+    $("hint-deep-link").hidden = !!view.loopback;
+    $("hint-loopback").hidden = !view.loopback;
+    $("paste-url").placeholder = view.loopback
+      ? "http://127.0.0.1:…/oauth/callback?…"
+      : "dev.pixie.app:/oauth/callback?…";
 
     for (const id of PANELS) $(id).hidden = id !== PANEL_OF[phase];
 

@@ -19,6 +19,7 @@ pub async fn sign_in(app: AppHandle) -> View {
 /// Stop waiting for the browser.
 #[tauri::command]
 pub fn cancel_sign_in(app: AppHandle, state: State<'_, AppState>) -> View {
+    state.close_loopback();
     let view = state.with_machine(|m| {
         if m.phase() == Phase::Failed {
             m.dismiss()
@@ -52,7 +53,8 @@ pub fn session(state: State<'_, AppState>) -> View {
 /// The person pasted the link their browser showed instead of opening Pixie.
 #[tauri::command]
 pub fn submit_redirect(app: AppHandle, state: State<'_, AppState>, url: String) -> View {
-    handle_redirect(&app, url.trim());
+    // The outcome reaches the window as events; nothing here waits for the exchange.
+    let _ = handle_redirect(&app, url.trim());
     state.view()
 }
 
@@ -79,4 +81,17 @@ pub fn flow_export(state: State<'_, AppState>, format: String) -> Result<String,
 #[tauri::command]
 pub fn save_flow_svg(app: AppHandle, svg: String) -> Result<String, String> {
     crate::flow_file::save_svg(&app, &svg).map_err(|e| e.to_string())
+}
+
+/// Pick the provider for the next sign-in (while signed out). It is remembered for the next
+/// launch when a sign-in starts with it.
+#[tauri::command]
+pub fn select_provider(app: AppHandle, state: State<'_, AppState>, id: String) -> View {
+    match state.with_machine(|m| m.select(&id)) {
+        Some(view) => {
+            emit(&app, &view);
+            view
+        }
+        None => state.view(),
+    }
 }

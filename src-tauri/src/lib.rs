@@ -18,10 +18,12 @@ use std::time::Instant;
 pub use machine::LOGOUT_REDIRECT_URI;
 
 use machine::{Machine, Phase, RedirectOutcome, View};
+use pixie_auth::config::RedirectMode;
+use pixie_auth::loopback::{LoopbackListener, Page};
 use pixie_auth::{Error, Provider, StoredSession};
-use pixie_dev_idp::DevIdp;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_deep_link::DeepLinkExt;
+use url::Url;
 
 /// The one event the UI listens to; its payload is a [`View`].
 pub const STATE_EVENT: &str = "pixie://state";
@@ -35,25 +37,24 @@ pub(crate) fn since_start_ms() -> u64 {
 
 pub struct AppState {
     machine: Mutex<Machine>,
-    provider: tokio::sync::OnceCell<Arc<Provider>>,
-    idp: Mutex<Option<DevIdp>>,
+    /// The providers on offer, read at setup (it needs the app's config and data dirs).
+    registry: OnceLock<provider::Registry>,
     /// The session that is kept (refresh token, ID token). Its lock makes refresh single-flight.
     session: tokio::sync::Mutex<Option<StoredSession>>,
     /// Bumped on every sign-in and sign-out so timers of an old session do nothing.
     session_generation: AtomicU64,
-    /// Where the embedded demo provider keeps its key and (hashed) refresh-token records.
-    idp_state_file: Mutex<Option<std::path::PathBuf>>,
+    /// The loopback listener of the sign-in in progress (RFC 8252 §7.3), if it uses one.
+    loopback: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
 }
 
 impl AppState {
     fn new() -> Self {
         Self {
-            machine: Mutex::new(Machine::new(provider::display_name())),
-            provider: tokio::sync::OnceCell::new(),
-            idp: Mutex::new(None),
+            machine: Mutex::new(Machine::new(provider::DEMO_NAME)),
+            registry: OnceLock::new(),
             session: tokio::sync::Mutex::new(None),
             session_generation: AtomicU64::new(0),
-            idp_state_file: Mutex::new(None),
+            loopback: Mutex::new(None),
         }
     }
 
@@ -78,22 +79,33 @@ impl AppState {
         self.with_machine(|m| m.phase())
     }
 
+    fn registry(&self) -> Result<&provider::Registry, Error> {
+        self.registry
+            .get()
+            .ok_or_else(|| Error::Config("Pixie is still starting".into()))
+    }
+
+    /// The provider the next sign-in uses.
     async fn provider(&self) -> Result<Arc<Provider>, Error> {
-        self.provider
-            .get_or_try_init(|| async {
-                let state_file = self
-                    .idp_state_file
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .clone();
-                let resolved = provider::resolve(state_file).await?;
-                if let Some(idp) = resolved.idp {
-                    *self.idp.lock().unwrap_or_else(|p| p.into_inner()) = Some(idp);
-                }
-                Ok(resolved.provider)
-            })
-            .await
-            .cloned()
+        let id = self.with_machine(|m| m.selected_id().to_owned());
+        self.provider_for(&id).await
+    }
+
+    /// The provider with this id (a saved session names the one it belongs to).
+    async fn provider_for(&self, id: &str) -> Result<Arc<Provider>, Error> {
+        self.registry()?.provider(id).await
+    }
+
+    /// Stop the loopback listener of an earlier sign-in, if one is still open.
+    fn close_loopback(&self) {
+        if let Some(task) = self
+            .loopback
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            task.abort();
+        }
     }
 }
 
@@ -136,23 +148,49 @@ fn focus_main<R: Runtime>(app: &AppHandle<R>) {
 }
 
 pub(crate) async fn start_sign_in(app: &AppHandle, state: &AppState) -> View {
+    state.close_loopback();
     let provider = match state.provider().await {
         Ok(p) => p,
         Err(e) => return fail(app, state, None, &e),
     };
-    let pending = match provider.start_sign_in() {
+    // RFC 8252 §7.3: a loopback redirect gets a listener of its own for this sign-in.
+    let listener = match provider.config().redirect {
+        RedirectMode::Loopback => {
+            let path = Url::parse(&provider.config().redirect_uri)
+                .map(|u| u.path().to_owned())
+                .unwrap_or_else(|_| "/oauth/callback".into());
+            match LoopbackListener::bind(&path).await {
+                Ok(l) => Some(l),
+                Err(e) => return fail(app, state, None, &e),
+            }
+        }
+        RedirectMode::DeepLink => None,
+    };
+    let pending = match &listener {
+        Some(l) => provider.start_sign_in_to(l.redirect_uri()),
+        None => provider.start_sign_in(),
+    };
+    let pending = match pending {
         Ok(p) => p,
         Err(e) => return fail(app, state, None, &e),
     };
+    if let Ok(registry) = state.registry() {
+        registry.remember(&provider.config().id);
+    }
     let url = pending.authorization_url().clone();
     let (attempt, view) = state.with_machine(|m| m.begin(provider, pending));
     emit(app, &view);
+    if let Some(listener) = listener {
+        let task = tauri::async_runtime::spawn(serve_loopback(app.clone(), listener));
+        *state.loopback.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+    }
     if let Err(e) = browser::open(app, &url) {
         tracing::error!(error = %e, "could not open the browser");
         let err = Error::Config(format!(
             "{e}. Set {} to a browser command.",
             browser::BROWSER_ENV
         ));
+        state.close_loopback();
         return fail(app, state, Some(attempt), &err);
     }
     // Design: a pending sign-in times out; a browser closed mid-way never leaves us waiting.
@@ -161,10 +199,35 @@ pub(crate) async fn start_sign_in(app: &AppHandle, state: &AppState) -> View {
         tokio::time::sleep(pixie_auth::signin::SIGN_IN_TIMEOUT).await;
         let state = handle.state::<AppState>();
         if let Some(view) = state.with_machine(|m| m.expire(attempt)) {
+            state.close_loopback();
             emit(&handle, &view);
         }
     });
     view
+}
+
+/// The loopback listener of one sign-in (RFC 8252 §7.3): every request on the callback path
+/// goes through [`handle_redirect`], the same path as a deep link; the browser is answered
+/// with how the sign-in went, and the listener closes after the first one that settles it.
+async fn serve_loopback(app: AppHandle, listener: LoopbackListener) {
+    loop {
+        let request = match listener.next().await {
+            Ok(r) => r,
+            Err(e) => return tracing::warn!(error = %e, "the loopback listener stopped"),
+        };
+        match handle_redirect(&app, request.url()) {
+            Delivered::Ignored => request.respond(Page::Ignored).await,
+            Delivered::Failed(message) => return request.respond(Page::Failed(&message)).await,
+            Delivered::Exchanging(job) => {
+                let page = match job.await {
+                    Ok(Ok(())) => return request.respond(Page::SignedIn).await,
+                    Ok(Err(message)) => message,
+                    Err(e) => e.to_string(),
+                };
+                return request.respond(Page::Failed(&page)).await;
+            }
+        }
+    }
 }
 
 fn fail(app: &AppHandle, state: &AppState, attempt: Option<u64>, e: &Error) -> View {
@@ -178,25 +241,52 @@ fn fail(app: &AppHandle, state: &AppState, attempt: Option<u64>, e: &Error) -> V
     }
 }
 
-/// The one entry for redirects: cold start, a running app, a second process, or a paste.
-pub(crate) fn handle_redirect<R: Runtime>(app: &AppHandle<R>, raw: &str) {
+/// What became of a redirect, for a caller that answers someone (the loopback listener).
+pub(crate) enum Delivered {
+    /// Not this sign-in's: a notice, nothing else changed.
+    Ignored,
+    /// It ended the sign-in; the plain-words reason.
+    Failed(String),
+    /// The code is being exchanged; the task ends with the sign-in (`Err`: the reason).
+    Exchanging(tauri::async_runtime::JoinHandle<Result<(), String>>),
+}
+
+/// The one entry for redirects: cold start, a running app, a second process, a paste, or
+/// the loopback listener.
+pub(crate) fn handle_redirect<R: Runtime>(app: &AppHandle<R>, raw: &str) -> Delivered {
     tracing::info!(len = raw.len(), "a sign-in redirect arrived");
     let state = app.state::<AppState>();
     let outcome = state.with_machine(|m| m.redirect(raw));
     focus_main(app);
     match outcome {
-        RedirectOutcome::Ignored(view) | RedirectOutcome::Failed(view) => emit(app, &view),
+        RedirectOutcome::Ignored(view) => {
+            emit(app, &view);
+            Delivered::Ignored
+        }
+        RedirectOutcome::Failed(view) => {
+            emit(app, &view);
+            Delivered::Failed(
+                view.error
+                    .map(|e| e.message)
+                    .unwrap_or_else(|| "The sign-in did not finish.".into()),
+            )
+        }
         RedirectOutcome::Exchange { view, job } => {
             emit(app, &view);
             let handle = app.clone();
-            tauri::async_runtime::spawn(async move {
+            Delivered::Exchanging(tauri::async_runtime::spawn(async move {
                 let started = std::time::Instant::now();
                 let result = job.provider.complete(&job.pending, &job.callback).await;
-                if let Err(e) = &result {
-                    tracing::warn!(code = e.code(), error = %e, "sign-in failed");
-                } else {
-                    tracing::info!(ms = started.elapsed().as_millis() as u64, "signed in");
-                }
+                let outcome = match &result {
+                    Err(e) => {
+                        tracing::warn!(code = e.code(), error = %e, "sign-in failed");
+                        Err(e.user_message())
+                    }
+                    Ok(_) => {
+                        tracing::info!(ms = started.elapsed().as_millis() as u64, "signed in");
+                        Ok(())
+                    }
+                };
                 let state = handle.state::<AppState>();
                 let signed_in = result.is_ok();
                 if let Some(view) = state.with_machine(|m| m.finish(job.attempt, result)) {
@@ -205,7 +295,8 @@ pub(crate) fn handle_redirect<R: Runtime>(app: &AppHandle<R>, raw: &str) {
                         lifecycle::after_sign_in(&handle, job.provider.clone()).await;
                     }
                 }
-            });
+                outcome
+            }))
         }
     }
 }
@@ -238,20 +329,33 @@ pub fn run() {
             commands::flow,
             commands::flow_export,
             commands::save_flow_svg,
+            commands::select_provider,
         ])
         .setup(|app| {
             let handle = app.handle().clone();
-            if let Ok(dir) = app.path().app_data_dir() {
-                *app.state::<AppState>()
-                    .idp_state_file
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner()) = Some(dir.join("demo-provider.json"));
-            }
+            let state = app.state::<AppState>();
+            let args: Vec<String> = std::env::args().collect();
+            let registry = provider::Registry::load(
+                app.path().app_config_dir().ok().as_deref(),
+                app.path().app_data_dir().ok().as_deref(),
+                &args,
+            );
+            state.with_machine(|m| {
+                *m = Machine::with_providers(
+                    registry.options(),
+                    Some(&registry.initial),
+                    registry.config_error.clone(),
+                );
+                if let Some(text) = &registry.notice {
+                    m.notify(text);
+                }
+            });
+            let _ = state.registry.set(registry);
             scheme::ensure_registered(&handle);
             let on_link = handle.clone();
             app.deep_link().on_open_url(move |event| {
                 for url in event.urls() {
-                    handle_redirect(&on_link, url.as_str());
+                    let _ = handle_redirect(&on_link, url.as_str());
                 }
             });
             // A saved session: draw it now, refresh it in the background.
@@ -260,7 +364,7 @@ pub fn run() {
             match app.deep_link().get_current() {
                 Ok(Some(urls)) => {
                     for url in urls {
-                        handle_redirect(&handle, url.as_str());
+                        let _ = handle_redirect(&handle, url.as_str());
                     }
                 }
                 Ok(None) => {}

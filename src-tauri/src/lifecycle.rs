@@ -120,7 +120,21 @@ fn schedule_after<R: Runtime>(app: &AppHandle<R>, generation: u64, wait: Duratio
 /// to the keyring before anything uses the new access token.
 pub async fn refresh<R: Runtime>(app: &AppHandle<R>, generation: u64) {
     let state = app.state::<AppState>();
-    let provider = match state.provider().await {
+    let Some(provider_id) = state
+        .session
+        .lock()
+        .await
+        .as_ref()
+        .map(|s| s.provider_id.clone())
+    else {
+        return;
+    };
+    if state.registry().is_ok_and(|r| !r.contains(&provider_id)) {
+        // The provider was taken out of providers.toml: its session cannot be renewed.
+        let current = state.session.lock().await.clone();
+        return end_session(app, current.as_ref()).await;
+    }
+    let provider = match state.provider_for(&provider_id).await {
         Ok(p) => p,
         Err(e) => return offline(app, generation, &e),
     };
@@ -227,7 +241,7 @@ pub async fn sign_out<R: Runtime>(app: &AppHandle<R>, also_in_browser: bool) {
         cache::clear(&dir);
     }
     let Some(session) = session else { return };
-    let provider = state.provider().await.ok();
+    let provider = state.provider_for(&session.provider_id).await.ok();
     if let Some(provider) = &provider {
         match provider.revoke(&session).await {
             Ok(revoked) => tracing::info!(revoked, "refresh token revoked at the provider"),

@@ -40,17 +40,32 @@ impl From<&Error> for FailureView {
     }
 }
 
+/// A provider the person can pick.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProviderOption {
+    pub id: String,
+    pub name: String,
+}
+
 /// Everything the window renders. Sent with every state change.
 #[derive(Clone, Debug, Serialize)]
 pub struct View {
     pub phase: Phase,
+    /// The provider the next sign-in uses (or the signed-in account's).
+    pub provider_id: String,
     pub provider_name: String,
+    /// Every provider that can be picked, in the configuration's order.
+    pub providers: Vec<ProviderOption>,
+    /// A mistake in `providers.toml` (file:line:column: field: what), shown until fixed.
+    pub config_error: Option<String>,
     pub profile: Option<Profile>,
     pub error: Option<FailureView>,
     /// A passing message (an ignored link, a picture that could not load).
     pub notice: Option<Notice>,
     /// A record of the last sign-in's steps can be shown ("How this sign-in worked").
     pub has_flow: bool,
+    /// The sign-in in progress comes back through a loopback listener, not a deep link.
+    pub loopback: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -80,7 +95,9 @@ pub struct ExchangeJob {
 
 pub struct Machine {
     phase: Phase,
-    provider_name: String,
+    providers: Vec<ProviderOption>,
+    selected: usize,
+    config_error: Option<String>,
     attempt: u64,
     pending: Option<(Arc<Provider>, PendingSignIn)>,
     /// The last cancelled sign-in, so its late redirect is recognised and ignored politely.
@@ -112,10 +129,32 @@ pub const NOTICE_SESSION_ENDED: &str = "Your session has ended. Sign in again.";
 pub const NOTICE_SIGNED_OUT_IN_BROWSER: &str = "You're signed out in the browser too.";
 
 impl Machine {
+    /// A machine with one provider (the demo one, or whatever a test names).
     pub fn new(provider_name: impl Into<String>) -> Self {
+        Self::with_providers(
+            vec![ProviderOption {
+                id: "demo".into(),
+                name: provider_name.into(),
+            }],
+            None,
+            None,
+        )
+    }
+
+    /// A machine offering `providers` (never empty), `selected` first when it is one of them.
+    pub fn with_providers(
+        providers: Vec<ProviderOption>,
+        selected: Option<&str>,
+        config_error: Option<String>,
+    ) -> Self {
+        let selected = selected
+            .and_then(|id| providers.iter().position(|p| p.id == id))
+            .unwrap_or(0);
         Self {
             phase: Phase::SignedOut,
-            provider_name: provider_name.into(),
+            providers,
+            selected,
+            config_error,
             attempt: 0,
             pending: None,
             cancelled: None,
@@ -137,12 +176,49 @@ impl Machine {
     pub fn view(&self) -> View {
         View {
             phase: self.phase,
-            provider_name: self.provider_name.clone(),
+            provider_id: self.selected().id.clone(),
+            provider_name: self.selected().name.clone(),
+            providers: self.providers.clone(),
+            config_error: self.config_error.clone(),
             profile: self.profile.clone(),
             error: self.error.clone(),
             notice: self.notice.clone(),
             has_flow: self.last_trace.is_some(),
+            loopback: self
+                .pending
+                .as_ref()
+                .is_some_and(|(_, p)| p.redirect_uri().scheme() == "http"),
         }
+    }
+
+    fn selected(&self) -> &ProviderOption {
+        &self.providers[self.selected.min(self.providers.len().saturating_sub(1))]
+    }
+
+    /// The id of the provider the next sign-in uses.
+    pub fn selected_id(&self) -> &str {
+        &self.selected().id
+    }
+
+    fn point_at(&mut self, id: &str) -> bool {
+        match self.providers.iter().position(|p| p.id == id) {
+            Some(i) => {
+                self.selected = i;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Pick the provider for the next sign-in. Only while signed out (or on the error
+    /// screen, which it leaves); `None` when the id is unknown or the moment is wrong.
+    pub fn select(&mut self, id: &str) -> Option<View> {
+        if !matches!(self.phase, Phase::SignedOut | Phase::Failed) || !self.point_at(id) {
+            return None;
+        }
+        self.phase = Phase::SignedOut;
+        self.error = None;
+        Some(self.view())
     }
 
     /// The redacted steps of the last sign-in.
@@ -168,6 +244,7 @@ impl Machine {
     /// Returns the attempt number, used to drop late results of an abandoned attempt.
     pub fn begin(&mut self, provider: Arc<Provider>, pending: PendingSignIn) -> (u64, View) {
         self.attempt += 1;
+        self.point_at(&provider.config().id);
         self.last_trace = Some(pending.trace().clone());
         self.pending = Some((provider, pending));
         self.phase = Phase::Authorizing;
@@ -313,6 +390,7 @@ impl Machine {
     pub fn restore(&mut self, profile: Profile) -> View {
         if self.phase == Phase::SignedOut {
             self.phase = Phase::SignedIn;
+            self.point_at(&profile.provider_id);
             self.profile = Some(profile);
         }
         self.view()

@@ -11,6 +11,7 @@ use url::Url;
 
 use crate::ProviderConfig;
 use crate::http::is_allowed_url;
+use crate::provider::{Endpoints, Protocol, tenant_template};
 
 /// Pixie's private-use redirect (RFC 8252 §7.1).
 pub const DEEP_LINK_REDIRECT: &str = "dev.pixie.app:/oauth/callback";
@@ -35,6 +36,11 @@ pub enum Template {
     /// Google "Desktop app" clients: loopback only; they come with a client secret that is
     /// not confidential (Google documents it as such for installed apps).
     Google,
+    /// Microsoft Entra ID (work, school and personal accounts): the `common` tenant by
+    /// default, or `issuer = "https://login.microsoftonline.com/TENANT/v2.0"`.
+    Microsoft,
+    /// GitHub OAuth apps: plain OAuth 2.0 with PKCE, the profile from `GET /user`.
+    Github,
     /// `issuer = "https://HOST/realms/REALM"`.
     Keycloak,
     /// `issuer = "https://TENANT.auth0.com/"`.
@@ -45,18 +51,63 @@ pub enum Template {
     Oidc,
 }
 
+/// What a template fills in.
+struct Defaults {
+    name: &'static str,
+    issuer: Option<&'static str>,
+    redirect: RedirectMode,
+    scopes: &'static [&'static str],
+    protocol: Protocol,
+    endpoints: Option<Endpoints>,
+    extra_params: &'static [(&'static str, &'static str)],
+}
+
+const OIDC_SCOPES: &[&str] = &["openid", "email", "profile"];
+
 impl Template {
-    fn defaults(self) -> (&'static str, Option<&'static str>, RedirectMode) {
+    fn defaults(self) -> Defaults {
+        let oidc = |name| Defaults {
+            name,
+            issuer: None,
+            redirect: RedirectMode::DeepLink,
+            scopes: OIDC_SCOPES,
+            protocol: Protocol::OpenidConnect,
+            endpoints: None,
+            extra_params: &[],
+        };
         match self {
-            Template::Google => (
-                "Google",
-                Some("https://accounts.google.com"),
-                RedirectMode::Loopback,
-            ),
-            Template::Keycloak => ("Keycloak", None, RedirectMode::DeepLink),
-            Template::Auth0 => ("Auth0", None, RedirectMode::DeepLink),
-            Template::Okta => ("Okta", None, RedirectMode::DeepLink),
-            Template::Oidc => ("OpenID provider", None, RedirectMode::DeepLink),
+            Template::Google => Defaults {
+                issuer: Some("https://accounts.google.com"),
+                redirect: RedirectMode::Loopback,
+                // Google issues a refresh token only to `access_type=offline` requests
+                // ("Using OAuth 2.0 for Mobile & Desktop Apps", step 1).
+                extra_params: &[("access_type", "offline")],
+                ..oidc("Google")
+            },
+            Template::Microsoft => Defaults {
+                issuer: Some("https://login.microsoftonline.com/common/v2.0"),
+                // Microsoft issues a refresh token only for the `offline_access` scope.
+                scopes: &["openid", "email", "profile", "offline_access"],
+                ..oidc("Microsoft")
+            },
+            Template::Github => Defaults {
+                issuer: Some("https://github.com"),
+                redirect: RedirectMode::Loopback,
+                scopes: &["read:user", "user:email"],
+                protocol: Protocol::Oauth2,
+                endpoints: Some(Endpoints {
+                    authorization: "https://github.com/login/oauth/authorize".into(),
+                    token: "https://github.com/login/oauth/access_token".into(),
+                    userinfo: Some("https://api.github.com/user".into()),
+                    jwks: None,
+                    revocation: None,
+                }),
+                ..oidc("GitHub")
+            },
+            Template::Keycloak => oidc("Keycloak"),
+            Template::Auth0 => oidc("Auth0"),
+            Template::Okta => oidc("Okta"),
+            Template::Oidc => oidc("OpenID provider"),
         }
     }
 }
@@ -80,6 +131,14 @@ struct Entry {
     client_secret: Option<String>,
     scopes: Option<Spanned<Vec<String>>>,
     redirect: Option<Spanned<RedirectMode>>,
+    protocol: Option<Spanned<Protocol>>,
+    authorization_endpoint: Option<Spanned<String>>,
+    token_endpoint: Option<Spanned<String>>,
+    userinfo_endpoint: Option<Spanned<String>>,
+    jwks_uri: Option<Spanned<String>>,
+    revocation_endpoint: Option<Spanned<String>>,
+    /// Extra authorization request parameters, e.g. `{ prompt = "select_account" }`.
+    authorization_params: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// A mistake in the file, where it is.
@@ -98,6 +157,15 @@ pub struct ConfigError {
 pub struct Providers {
     pub default: Option<String>,
     pub providers: Vec<ProviderConfig>,
+}
+
+/// RFC 9700 §2.6 / RFC 8252 §8.3: https, or plain http on loopback only.
+fn check_url(s: &str) -> Result<(), String> {
+    match Url::parse(s) {
+        Ok(u) if is_allowed_url(&u) => Ok(()),
+        Ok(_) => Err("must use https (plain http only on loopback)".into()),
+        Err(e) => Err(format!("not a URL: {e}")),
+    }
 }
 
 fn position(text: &str, offset: usize) -> (usize, usize) {
@@ -180,8 +248,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Providers, ConfigError> {
             ));
         }
         let template = entry.template.unwrap_or(Template::Oidc);
-        let (name, template_issuer, template_redirect) = template.defaults();
-        let issuer = match (&entry.issuer, template_issuer) {
+        let defaults = template.defaults();
+        let issuer = match (&entry.issuer, defaults.issuer) {
             (Some(i), _) => i.get_ref().clone(),
             (None, Some(i)) => i.to_owned(),
             (None, None) => {
@@ -194,21 +262,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Providers, ConfigError> {
         };
         let issuer_at = entry.issuer.as_ref().map_or(id_at, |i| i.span().start);
         // OIDC Discovery §3 / RFC 9700 §2.6: an https issuer (loopback excepted).
-        match Url::parse(&issuer) {
-            Ok(u) if is_allowed_url(&u) => {}
-            Ok(_) => {
-                return Err(at(
-                    issuer_at,
-                    Some("issuer"),
-                    "must use https (plain http only on loopback)".into(),
-                ));
-            }
-            Err(e) => return Err(at(issuer_at, Some("issuer"), format!("not a URL: {e}"))),
-        }
+        check_url(&issuer).map_err(|m| at(issuer_at, Some("issuer"), m))?;
         let redirect = entry
             .redirect
             .as_ref()
-            .map_or(template_redirect, |r| *r.get_ref());
+            .map_or(defaults.redirect, |r| *r.get_ref());
         if template == Template::Google && redirect != RedirectMode::Loopback {
             let r_at = entry.redirect.as_ref().map_or(id_at, |r| r.span().start);
             return Err(at(
@@ -217,20 +275,84 @@ pub fn parse(path: &Path, text: &str) -> Result<Providers, ConfigError> {
                 "Google desktop clients accept only the loopback redirect".into(),
             ));
         }
+        let protocol = entry
+            .protocol
+            .as_ref()
+            .map_or(defaults.protocol, |p| *p.get_ref());
         let scopes = match entry.scopes {
             Some(s) => {
                 let s_at = s.span().start;
                 let s = s.into_inner();
-                if !s.iter().any(|x| x == "openid") {
+                // OIDC Core §3.1.2.1: an OpenID request carries the `openid` scope.
+                if protocol == Protocol::OpenidConnect && !s.iter().any(|x| x == "openid") {
                     return Err(at(s_at, Some("scopes"), "must include \"openid\"".into()));
                 }
                 s
             }
-            None => vec!["openid".into(), "email".into(), "profile".into()],
+            None => defaults.scopes.iter().map(|s| (*s).to_owned()).collect(),
         };
+        // Endpoints by hand: each one checked like the issuer, and complete for the protocol.
+        let mut endpoints = defaults.endpoints;
+        let written = [
+            ("authorization_endpoint", &entry.authorization_endpoint),
+            ("token_endpoint", &entry.token_endpoint),
+            ("userinfo_endpoint", &entry.userinfo_endpoint),
+            ("jwks_uri", &entry.jwks_uri),
+            ("revocation_endpoint", &entry.revocation_endpoint),
+        ];
+        for (field, value) in &written {
+            if let Some(v) = value {
+                check_url(v.get_ref()).map_err(|m| at(v.span().start, Some(field), m))?;
+            }
+        }
+        if written.iter().any(|(_, v)| v.is_some()) {
+            let mut e = endpoints.unwrap_or_default();
+            let [a, t, u, j, r] = written.map(|(_, v)| v.as_ref().map(|v| v.get_ref().clone()));
+            e.authorization = a.unwrap_or(e.authorization);
+            e.token = t.unwrap_or(e.token);
+            e.userinfo = u.or(e.userinfo);
+            e.jwks = j.or(e.jwks);
+            e.revocation = r.or(e.revocation);
+            let mut needed = vec![
+                ("authorization_endpoint", e.authorization.is_empty()),
+                ("token_endpoint", e.token.is_empty()),
+            ];
+            match protocol {
+                Protocol::OpenidConnect => needed.push(("jwks_uri", e.jwks.is_none())),
+                Protocol::Oauth2 => needed.push(("userinfo_endpoint", e.userinfo.is_none())),
+            }
+            if let Some((field, _)) = needed.iter().find(|(_, missing)| *missing) {
+                return Err(at(
+                    id_at,
+                    Some(field),
+                    format!("provider `{id}` sets endpoints by hand and needs this one too"),
+                ));
+            }
+            endpoints = Some(e);
+        }
+        if protocol == Protocol::Oauth2 && endpoints.is_none() {
+            let p_at = entry.protocol.as_ref().map_or(id_at, |p| p.span().start);
+            return Err(at(
+                p_at,
+                Some("protocol"),
+                "plain OAuth 2.0 has no discovery: set authorization_endpoint, token_endpoint and userinfo_endpoint".into(),
+            ));
+        }
+        let mut extra_params: Vec<(String, String)> = defaults
+            .extra_params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        for (k, v) in entry.authorization_params.unwrap_or_default() {
+            extra_params.retain(|(key, _)| *key != k);
+            extra_params.push((k, v));
+        }
         providers.push(ProviderConfig {
-            display_name: entry.display_name.unwrap_or_else(|| name.to_owned()),
+            display_name: entry
+                .display_name
+                .unwrap_or_else(|| defaults.name.to_owned()),
             id,
+            multi_tenant: template == Template::Microsoft && tenant_template(&issuer).is_some(),
             issuer,
             client_id,
             client_secret: entry.client_secret.map(ClientSecret::new),
@@ -241,6 +363,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Providers, ConfigError> {
             }
             .to_owned(),
             redirect,
+            protocol,
+            endpoints,
+            extra_params,
         });
     }
     let default = match file.default {

@@ -56,11 +56,10 @@ impl LoopbackListener {
         &self.redirect_uri
     }
 
-    /// Wait for the pending sign-in's redirect. Requests for other paths (favicon, prefetch)
-    /// and redirects that do not belong to this sign-in (wrong `state`) are answered and
-    /// ignored; the first that does belong to it is answered with a page saying how it went,
-    /// and the listener closes (it is consumed).
-    pub async fn accept(self, pending: &PendingSignIn) -> Result<ValidatedCallback, Error> {
+    /// Wait for the next request on the callback path and return it unanswered, with the
+    /// full redirect URL it carries. Requests for other paths (favicon, prefetch) and ones
+    /// that cannot be read are answered here and skipped.
+    pub async fn next(&self) -> Result<LoopbackRequest, Error> {
         loop {
             let (mut stream, _) = self
                 .listener
@@ -75,39 +74,83 @@ impl LoopbackListener {
                 respond(&mut stream, 404, "Not found", "Nothing here.").await;
                 continue;
             }
-            let raw = format!(
+            let url = format!(
                 "{}://{}{}",
                 self.redirect_uri.scheme(),
                 self.redirect_uri.authority(),
                 target
             );
-            match pending.validate_callback(&raw) {
+            return Ok(LoopbackRequest { stream, url });
+        }
+    }
+
+    /// Wait for the pending sign-in's redirect. Redirects that do not belong to it (wrong
+    /// `state`) are answered and ignored; the first that does is answered with a page saying
+    /// how it went, and the listener closes (it is consumed).
+    pub async fn accept(self, pending: &PendingSignIn) -> Result<ValidatedCallback, Error> {
+        loop {
+            let request = self.next().await?;
+            match pending.validate_callback(request.url()) {
                 Ok(callback) => {
-                    respond(
-                        &mut stream,
-                        200,
-                        "Signed in to Pixie",
-                        "You're signed in to Pixie. You can close this tab.",
-                    )
-                    .await;
+                    request.respond(Page::SignedIn).await;
                     return Ok(callback);
                 }
-                Err(e) if e.is_unrelated() => {
-                    respond(
-                        &mut stream,
-                        400,
-                        "Pixie",
-                        "This link doesn't belong to a sign-in in progress, so Pixie ignored it.",
-                    )
-                    .await;
-                }
+                Err(e) if e.is_unrelated() => request.respond(Page::Ignored).await,
                 Err(e) => {
                     let error = Error::from(e);
-                    respond(&mut stream, 200, "Pixie", &error.user_message()).await;
+                    request.respond(Page::Failed(&error.user_message())).await;
                     return Err(error);
                 }
             }
         }
+    }
+}
+
+/// What the browser is told after its redirect.
+#[derive(Debug, Clone, Copy)]
+pub enum Page<'a> {
+    /// "You're signed in to Pixie. You can close this tab."
+    SignedIn,
+    /// The redirect belongs to no sign-in in progress.
+    Ignored,
+    /// The sign-in failed; the plain-words reason (escaped on the page).
+    Failed(&'a str),
+}
+
+/// One browser request on the callback path, waiting for its answer.
+pub struct LoopbackRequest {
+    stream: TcpStream,
+    url: String,
+}
+
+impl std::fmt::Debug for LoopbackRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoopbackRequest").finish_non_exhaustive()
+    }
+}
+
+impl LoopbackRequest {
+    /// The redirect as a full URL (`http://127.0.0.1:PORT/path?query`), for the validator.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Answer the browser and close the connection.
+    pub async fn respond(mut self, page: Page<'_>) {
+        let (status, title, message) = match page {
+            Page::SignedIn => (
+                200,
+                "Signed in to Pixie",
+                "You're signed in to Pixie. You can close this tab.",
+            ),
+            Page::Ignored => (
+                400,
+                "Pixie",
+                "This link doesn't belong to a sign-in in progress, so Pixie ignored it.",
+            ),
+            Page::Failed(reason) => (200, "Pixie couldn't sign you in", reason),
+        };
+        respond(&mut self.stream, status, title, message).await;
     }
 }
 

@@ -8,9 +8,11 @@ use openidconnect::core::{
     CoreIdTokenVerifier, CoreJsonWebKey, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm,
     CoreJweKeyManagementAlgorithm, CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
 };
+use openidconnect::http::{HeaderValue, Method, header};
 use openidconnect::{
-    AdditionalProviderMetadata, ClientId, ClientSecret, DiscoveryError, EndpointMaybeSet,
-    EndpointNotSet, EndpointSet, IssuerUrl, ProviderMetadata, RedirectUrl, RevocationUrl,
+    AdditionalProviderMetadata, AuthUrl, ClientId, ClientSecret, DiscoveryError, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, HttpRequest, IssuerUrl, JsonWebKeySetUrl, ProviderMetadata,
+    RedirectUrl, ResponseTypes, RevocationUrl, TokenUrl, UserInfoUrl,
 };
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -79,6 +81,46 @@ pub struct ProviderConfig {
     /// Deep link (the default) or a loopback listener per sign-in (RFC 8252 §7.3).
     #[serde(default)]
     pub redirect: crate::config::RedirectMode,
+    /// OpenID Connect (the default) or plain OAuth 2.0 (GitHub).
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// Endpoints given in the configuration instead of discovered.
+    #[serde(default)]
+    pub endpoints: Option<Endpoints>,
+    /// Extra authorization request parameters a provider documents (Google's
+    /// `access_type=offline`, without which it issues no refresh token).
+    #[serde(default)]
+    pub extra_params: Vec<(String, String)>,
+    /// A multi-tenant issuer (Microsoft Entra `common`, `organizations`, `consumers`): the
+    /// metadata's `issuer` is a template with `{tenantid}`, filled per token from `tid`.
+    #[serde(default)]
+    pub multi_tenant: bool,
+}
+
+/// Which protocol a provider speaks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    /// OpenID Connect: an ID token names the account; userinfo gives the profile.
+    #[default]
+    OpenidConnect,
+    /// Plain OAuth 2.0 (RFC 6749) with PKCE: no ID token, no nonce; the account and profile
+    /// come from the provider's user API (`userinfo` endpoint), e.g. GitHub's `/user`.
+    Oauth2,
+}
+
+/// Endpoints configured by hand (a provider without discovery, or one that should not be
+/// asked). Every URL must use https, loopback excepted (RFC 8252 §8.3).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoints {
+    pub authorization: String,
+    pub token: String,
+    /// OIDC userinfo, or for OAuth 2.0 the API that returns the signed-in user.
+    pub userinfo: Option<String>,
+    /// The provider's keys; required for OpenID Connect.
+    pub jwks: Option<String>,
+    /// RFC 7009 revocation.
+    pub revocation: Option<String>,
 }
 
 impl ProviderConfig {
@@ -98,8 +140,54 @@ impl ProviderConfig {
             scopes: vec!["openid".into(), "profile".into(), "email".into()],
             redirect_uri: redirect_uri.into(),
             redirect: crate::config::RedirectMode::DeepLink,
+            protocol: Protocol::OpenidConnect,
+            endpoints: None,
+            extra_params: Vec::new(),
+            multi_tenant: false,
         }
     }
+}
+
+/// The `{tenantid}` template of a Microsoft-style multi-tenant issuer
+/// (`https://login.microsoftonline.com/common/v2.0` →
+/// `https://login.microsoftonline.com/{tenantid}/v2.0`), or `None` when the issuer names
+/// no multi-tenant segment.
+pub fn tenant_template(issuer: &str) -> Option<String> {
+    let url = Url::parse(issuer).ok()?;
+    let mut segments: Vec<&str> = url.path_segments()?.collect();
+    let first = segments.first_mut()?;
+    if !matches!(*first, "common" | "organizations" | "consumers") {
+        return None;
+    }
+    *first = "{tenantid}";
+    let mut out = url.clone();
+    out.set_path(&segments.join("/"));
+    // `set_path` percent-encodes the braces; the template is compared as text.
+    Some(out.as_str().replace("%7Btenantid%7D", "{tenantid}"))
+}
+
+/// A GET with an optional bearer token, as JSON bytes. For discovery that cannot go through
+/// `openidconnect` (a multi-tenant issuer) and for OAuth 2.0 user APIs.
+pub(crate) async fn get_json(
+    http: &HttpClient,
+    url: &Url,
+    bearer: Option<&str>,
+) -> Result<openidconnect::HttpResponse, crate::HttpError> {
+    let mut request = HttpRequest::new(Vec::new());
+    *request.method_mut() = Method::GET;
+    *request.uri_mut() = url
+        .as_str()
+        .parse()
+        .map_err(|_| crate::HttpError::Connect(format!("not a URL: {url}")))?;
+    let headers = request.headers_mut();
+    headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    if let Some(token) = bearer {
+        let value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            crate::HttpError::Connect("the access token is not a header value".into())
+        })?;
+        headers.insert(header::AUTHORIZATION, value);
+    }
+    http.execute(request).await
 }
 
 /// A provider whose metadata has been discovered and checked.
@@ -137,6 +225,15 @@ impl Provider {
                 config.issuer
             )));
         }
+        if let Some(endpoints) = config.endpoints.clone() {
+            let metadata =
+                Self::metadata_from_endpoints(&config, issuer, &endpoints, &http).await?;
+            return Self::from_metadata(config, metadata, http);
+        }
+        if config.multi_tenant {
+            let metadata = Self::discover_multi_tenant(&config, &issuer, &http).await?;
+            return Self::from_metadata(config, metadata, http);
+        }
         // OIDC Discovery 1.0 §4.3: the returned `issuer` must equal the one we asked for
         // (openidconnect checks this, and fetches `jwks_uri`).
         let metadata = Metadata::discover_async(issuer, &http)
@@ -146,6 +243,109 @@ impl Provider {
                 other => Error::Discovery(other.to_string()),
             })?;
         Self::from_metadata(config, metadata, http)
+    }
+
+    /// Metadata from endpoints written in the configuration. OpenID Connect still needs the
+    /// provider's keys, fetched from the configured `jwks` URL.
+    async fn metadata_from_endpoints(
+        config: &ProviderConfig,
+        issuer: IssuerUrl,
+        endpoints: &Endpoints,
+        http: &HttpClient,
+    ) -> Result<Metadata, Error> {
+        let url = |what: &str, s: &str| {
+            Url::parse(s).map_err(|e| Error::Config(format!("the {what} endpoint `{s}`: {e}")))
+        };
+        let authorization = url("authorization", &endpoints.authorization)?;
+        let jwks_uri = match (&endpoints.jwks, config.protocol) {
+            (Some(j), _) => url("jwks", j)?,
+            (None, Protocol::OpenidConnect) => {
+                return Err(Error::Config(
+                    "an OpenID provider configured by endpoints needs its `jwks` URL".into(),
+                ));
+            }
+            // Never fetched: a plain OAuth 2.0 provider issues no ID token to check.
+            (None, Protocol::Oauth2) => authorization.clone(),
+        };
+        let metadata = Metadata::new(
+            issuer,
+            AuthUrl::from_url(authorization),
+            JsonWebKeySetUrl::from_url(jwks_uri),
+            vec![ResponseTypes::new(vec![CoreResponseType::Code])],
+            vec![CoreSubjectIdentifierType::Public],
+            crate::signin::ALLOWED_ALGS.to_vec(),
+            ExtraMetadata {
+                revocation_endpoint: endpoints.revocation.clone(),
+                ..ExtraMetadata::default()
+            },
+        )
+        .set_token_endpoint(Some(TokenUrl::from_url(url("token", &endpoints.token)?)))
+        .set_userinfo_endpoint(
+            endpoints
+                .userinfo
+                .as_deref()
+                .map(|u| url("userinfo", u).map(UserInfoUrl::from_url))
+                .transpose()?,
+        );
+        if config.protocol == Protocol::Oauth2 {
+            return Ok(metadata);
+        }
+        if !is_allowed_url(metadata.jwks_uri().url()) {
+            return Err(Error::Discovery("the jwks endpoint must use https".into()));
+        }
+        let jwks = CoreJsonWebKeySet::fetch_async(metadata.jwks_uri(), http)
+            .await
+            .map_err(|e| match e {
+                DiscoveryError::Request(source) => Error::http("jwks", source),
+                other => Error::Discovery(format!("the provider's keys: {other}")),
+            })?;
+        Ok(metadata.set_jwks(jwks))
+    }
+
+    /// Discovery for a multi-tenant issuer, whose metadata names a `{tenantid}` template
+    /// rather than the URL asked (Microsoft identity platform, "Validate the issuer").
+    async fn discover_multi_tenant(
+        config: &ProviderConfig,
+        issuer: &IssuerUrl,
+        http: &HttpClient,
+    ) -> Result<Metadata, Error> {
+        let url = Url::parse(&format!(
+            "{}/.well-known/openid-configuration",
+            issuer.as_str().trim_end_matches('/')
+        ))
+        .map_err(|e| Error::Config(format!("issuer `{}`: {e}", config.issuer)))?;
+        let response = get_json(http, &url, None)
+            .await
+            .map_err(|e| Error::http("discovery", e))?;
+        if !response.status().is_success() {
+            return Err(Error::Discovery(format!(
+                "discovery answered HTTP {}",
+                response.status()
+            )));
+        }
+        let metadata: Metadata = serde_json::from_slice(response.body())
+            .map_err(|e| Error::Discovery(format!("the metadata is not valid: {e}")))?;
+        // OIDC Discovery 1.0 §4.3: the issuer must be the one asked for; for a multi-tenant
+        // issuer, its `{tenantid}` template (each ID token's `iss` is then checked against
+        // its `tid`, see `signin.rs`).
+        let asked = issuer.as_str().trim_end_matches('/');
+        let got = metadata.issuer().as_str().trim_end_matches('/');
+        let template = tenant_template(asked);
+        if got != asked && Some(got) != template.as_deref().map(|t| t.trim_end_matches('/')) {
+            return Err(Error::Discovery(format!(
+                "the metadata names the issuer `{got}`, not `{asked}`"
+            )));
+        }
+        if !is_allowed_url(metadata.jwks_uri().url()) {
+            return Err(Error::Discovery("the jwks endpoint must use https".into()));
+        }
+        let jwks = CoreJsonWebKeySet::fetch_async(metadata.jwks_uri(), http)
+            .await
+            .map_err(|e| match e {
+                DiscoveryError::Request(source) => Error::http("jwks", source),
+                other => Error::Discovery(format!("the provider's keys: {other}")),
+            })?;
+        Ok(metadata.set_jwks(jwks))
     }
 
     /// Build a provider from metadata already at hand (tests, cached discovery).
@@ -181,6 +381,12 @@ impl Provider {
                     "the {what} endpoint must use https"
                 )));
             }
+        }
+        // A plain OAuth 2.0 provider has no userinfo; the profile comes from its user API.
+        if config.protocol == Protocol::Oauth2 && metadata.userinfo_endpoint().is_none() {
+            return Err(Error::Config(
+                "an OAuth 2.0 provider needs the `userinfo` URL of its user API".into(),
+            ));
         }
         let redirect_uri = Url::parse(&config.redirect_uri)
             .map_err(|e| Error::Config(format!("redirect URI `{}`: {e}", config.redirect_uri)))?;
@@ -238,6 +444,18 @@ impl Provider {
         )
         .set_allowed_algs(crate::signin::ALLOWED_ALGS)
         .set_time_fn(move || clock())
+        // A `{tenantid}` issuer template cannot equal any token's `iss`; `signin.rs` checks
+        // the filled-in template instead (OIDC Core §3.1.3.7 step 2).
+        .require_issuer_match(!self.is_multi_tenant())
+    }
+
+    /// Whether the issuer is a `{tenantid}` template (Microsoft `common` and friends).
+    pub fn is_multi_tenant(&self) -> bool {
+        self.metadata.issuer().as_str().contains("{tenantid}")
+    }
+
+    pub fn protocol(&self) -> Protocol {
+        self.config.protocol
     }
 
     /// Fetch the JWKS again (after an unknown `kid`).

@@ -170,8 +170,20 @@ pub(crate) fn token_error(
             description: r.error_description().cloned(),
         },
         RequestTokenError::Request(source) => Error::http("token", source),
-        RequestTokenError::Parse(err, _body) => {
-            Error::TokenResponse(format!("malformed JSON at {}", err.path()))
+        RequestTokenError::Parse(err, body) => {
+            // RFC 6749 §5.2 says errors come with HTTP 400; GitHub sends them with 200
+            // ("Troubleshooting OAuth app access token request errors"). An error body is
+            // the provider refusing, whatever the status.
+            match serde_json::from_slice::<
+                openidconnect::StandardErrorResponse<openidconnect::core::CoreErrorResponseType>,
+            >(&body)
+            {
+                Ok(r) => Error::TokenRejected {
+                    error: r.error().as_ref().to_string(),
+                    description: r.error_description().cloned(),
+                },
+                Err(_) => Error::TokenResponse(format!("malformed JSON at {}", err.path())),
+            }
         }
         RequestTokenError::Other(msg) => Error::TokenResponse(msg),
     }
@@ -189,26 +201,52 @@ impl Provider {
         let (challenge, verifier) = pkce_pair()?;
         let state = new_state()?;
         let nonce = new_nonce()?;
-        let (s, n) = (state.clone(), nonce.clone());
-        let (authorization_url, state, nonce) = self
-            .client
-            .authorize_url(
-                CoreAuthenticationFlow::AuthorizationCode,
-                move || s,
-                move || n,
-            )
-            .add_scopes(
-                self.config
-                    .scopes
-                    .iter()
-                    .filter(|s| *s != "openid")
-                    .map(|s| Scope::new(s.clone())),
-            )
-            .set_pkce_challenge(challenge)
-            .set_redirect_uri(std::borrow::Cow::Owned(RedirectUrl::from_url(
-                redirect_uri.clone(),
-            )))
-            .url();
+        let authorization_url = match self.config.protocol {
+            crate::provider::Protocol::OpenidConnect => {
+                let (s, n) = (state.clone(), nonce.clone());
+                let mut request = self
+                    .client
+                    .authorize_url(
+                        CoreAuthenticationFlow::AuthorizationCode,
+                        move || s,
+                        move || n,
+                    )
+                    .add_scopes(
+                        self.config
+                            .scopes
+                            .iter()
+                            .filter(|s| *s != "openid")
+                            .map(|s| Scope::new(s.clone())),
+                    )
+                    .set_pkce_challenge(challenge)
+                    .set_redirect_uri(std::borrow::Cow::Owned(RedirectUrl::from_url(
+                        redirect_uri.clone(),
+                    )));
+                for (k, v) in &self.config.extra_params {
+                    request = request.add_extra_param(k.clone(), v.clone());
+                }
+                request.url().0
+            }
+            // RFC 6749 §4.1.1 + RFC 7636 §4.3, no OpenID parameters: a plain OAuth 2.0
+            // provider (GitHub) gets no `openid` scope and no nonce.
+            crate::provider::Protocol::Oauth2 => {
+                let mut url = self.metadata.authorization_endpoint().url().clone();
+                {
+                    let mut q = url.query_pairs_mut();
+                    q.append_pair("response_type", "code")
+                        .append_pair("client_id", &self.config.client_id)
+                        .append_pair("redirect_uri", redirect_uri.as_str())
+                        .append_pair("scope", &self.config.scopes.join(" "))
+                        .append_pair("state", state.secret())
+                        .append_pair("code_challenge", challenge.as_str())
+                        .append_pair("code_challenge_method", challenge.method().as_str());
+                    for (k, v) in &self.config.extra_params {
+                        q.append_pair(k, v);
+                    }
+                }
+                url
+            }
+        };
         let trace = FlowTrace::new();
         let mut step = FlowStep::new(
             Party::App,
@@ -270,10 +308,14 @@ impl Provider {
         if pending.is_expired() {
             return Err(Error::Expired);
         }
-        let tokens = self.exchange(pending, callback).await?;
+        let mut tokens = self.exchange(pending, callback).await?;
         let (profile, picture_error) = self
             .load_profile_traced(&tokens, Some(&pending.trace))
             .await?;
+        if tokens.subject.as_str().is_empty() {
+            // OAuth 2.0: the account is the one the user API named.
+            tokens.subject = SubjectIdentifier::new(profile.subject.clone());
+        }
         Ok(SignedIn {
             profile,
             tokens,
@@ -296,46 +338,47 @@ impl Provider {
             Some(t) => self.http.with_trace(t),
             None => self.http.clone(),
         };
-        let claims = self.user_info_with(&http, tokens).await;
-        if let Some(t) = trace {
-            let path = self
-                .client
-                .user_info_url()
-                .map(|u| u.url().path().to_owned())
-                .unwrap_or_default();
-            t.push(
-                FlowStep::new(Party::App, Party::Userinfo, &format!("GET {path}"))
-                    .param("Authorization", format!("Bearer {NEVER_SHOWN}"))
-                    .http(t.take_http())
-                    .check(Check::new(
-                        "userinfo sub equals the ID token's sub",
-                        "OIDC Core §5.3.4",
-                        !matches!(claims, Err(Error::SubjectMismatch)),
-                        None,
-                    ))
-                    .checks(
-                        claims
-                            .as_ref()
-                            .err()
-                            .filter(|e| !matches!(e, Error::SubjectMismatch))
-                            .map(|e| {
-                                Check::new(
-                                    "userinfo answered",
-                                    "OIDC Core §5.3.2",
-                                    false,
-                                    Some(e.to_string()),
-                                )
-                            }),
-                    ),
-            );
-        }
-        let claims = claims?;
-        let mut profile = self.profile_from(tokens, &claims);
+        let (mut profile, picture) = match self.config.protocol {
+            crate::provider::Protocol::OpenidConnect => {
+                let claims = self.user_info_with(&http, tokens).await;
+                if let Some(t) = trace {
+                    t.push(userinfo_step(self, &claims, t));
+                }
+                let claims = claims?;
+                let picture = claims
+                    .picture()
+                    .and_then(|p| p.get(None))
+                    .map(|u| u.as_str().to_owned());
+                (self.profile_from(tokens, &claims), picture)
+            }
+            crate::provider::Protocol::Oauth2 => {
+                let result = self.user_api_profile(&http, tokens).await;
+                if let Some(t) = trace {
+                    let path = self
+                        .metadata
+                        .userinfo_endpoint()
+                        .map(|u| u.url().path().to_owned())
+                        .unwrap_or_default();
+                    t.push(
+                        FlowStep::new(Party::App, Party::Userinfo, &format!("GET {path}"))
+                            .param("Authorization", format!("Bearer {NEVER_SHOWN}"))
+                            .http(t.take_http())
+                            .check(Check::new(
+                                "the user API named the account",
+                                "RFC 6750 §2.1",
+                                result.is_ok(),
+                                result.as_ref().err().map(|e| e.to_string()),
+                            )),
+                    );
+                }
+                result?
+            }
+        };
         let mut picture_error = None;
-        if let Some(url) = claims.picture().and_then(|p| p.get(None)) {
-            let result = fetch_picture(&http, url.as_str()).await;
+        if let Some(url) = picture {
+            let result = fetch_picture(&http, &url).await;
             if let Some(t) = trace {
-                let shown = match Url::parse(url.as_str()) {
+                let shown = match Url::parse(&url) {
                     Ok(u) => format!("{}{}", u.origin().ascii_serialization(), u.path()),
                     Err(_) => "(not a URL)".into(),
                 };
@@ -422,10 +465,16 @@ impl Provider {
             .verify_token_response_inner(response, nonce, expected_subject)
             .await;
         if let Some(t) = trace {
-            t.push(
-                FlowStep::new(Party::App, Party::App, "Check the ID token")
-                    .checks(id_token_checks(response, &result)),
-            );
+            t.push(match self.config.protocol {
+                crate::provider::Protocol::OpenidConnect => {
+                    FlowStep::new(Party::App, Party::App, "Check the ID token")
+                        .checks(id_token_checks(response, &result))
+                }
+                crate::provider::Protocol::Oauth2 => {
+                    FlowStep::new(Party::App, Party::App, "No ID token (plain OAuth 2.0)")
+                        .note("The account is the one the provider's user API names.")
+                }
+            });
         }
         result
     }
@@ -439,7 +488,10 @@ impl Provider {
         // RFC 6749 §5.1: token_type is Bearer (case-insensitive), checked by the typed parser.
         // OIDC Core §3.1.3.3: a successful response to an `openid` request has an ID token;
         // §12.2: a refresh response may omit it.
+        let oauth2 = self.config.protocol == crate::provider::Protocol::Oauth2;
         let id_token = match (response.id_token().cloned(), nonce) {
+            // A plain OAuth 2.0 provider issues none; the account comes from its user API.
+            (_, _) if oauth2 => None,
             (Some(t), _) => Some(t),
             (None, Some(_)) => {
                 return Err(Error::IdToken("the token response has no id_token".into()));
@@ -464,6 +516,24 @@ impl Provider {
                 claims = claims_of(&verifier, id_token, nonce);
             }
             let claims = claims.map_err(|e| Error::IdToken(e.to_string()))?;
+
+            // OIDC Core §3.1.3.7 step 2 for a multi-tenant issuer: `iss` must be the
+            // metadata's `{tenantid}` template filled with the token's own (signed) `tid`
+            // (Microsoft identity platform, "Validate the issuer").
+            if self.is_multi_tenant() {
+                let tid = signed_claim(id_token, "tid")
+                    .filter(|t| {
+                        !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    })
+                    .ok_or_else(|| Error::IdToken("no tenant (tid) in the ID token".into()))?;
+                let expected = self.issuer().replace("{tenantid}", &tid);
+                if claims.issuer().as_str() != expected {
+                    return Err(Error::IdToken(format!(
+                        "the ID token's issuer is not its tenant's ({})",
+                        claims.issuer().as_str()
+                    )));
+                }
+            }
 
             // OIDC Core §3.1.3.7 step 10: an `iat` far in the future means a broken or forged token.
             if claims.issue_time() > now + MAX_IAT_SKEW {
@@ -496,8 +566,12 @@ impl Provider {
             }
             subject = Some(claims.subject().clone());
         }
-        let subject =
-            subject.ok_or_else(|| Error::IdToken("no subject to bind the tokens to".into()))?;
+        let subject = match subject {
+            Some(s) => s,
+            // Filled in from the user API by `complete` (OAuth 2.0 has no ID token).
+            None if oauth2 => SubjectIdentifier::new(String::new()),
+            None => return Err(Error::IdToken("no subject to bind the tokens to".into())),
+        };
         let expires_at = response
             .expires_in()
             .and_then(|d| chrono::TimeDelta::from_std(d).ok())
@@ -524,10 +598,7 @@ impl Provider {
 
     /// OIDC Core §5.3: userinfo with the access token; §5.3.4: its `sub` must equal the
     /// ID token's.
-    pub async fn user_info(
-        &self,
-        tokens: &Tokens,
-    ) -> Result<UserInfoClaims<EmptyAdditionalClaims, CoreGenderClaim>, Error> {
+    pub async fn user_info(&self, tokens: &Tokens) -> Result<UserInfo, Error> {
         self.user_info_with(&self.http, tokens).await
     }
 
@@ -547,6 +618,35 @@ impl Provider {
             UserInfoError::Request(source) => Error::http("userinfo", source),
             other => Error::UserInfo(other.to_string()),
         })
+    }
+
+    /// RFC 6750 §2.1: the user API with the access token, for a plain OAuth 2.0 provider.
+    /// A refreshed token must still be about the same account.
+    async fn user_api_profile(
+        &self,
+        http: &crate::HttpClient,
+        tokens: &Tokens,
+    ) -> Result<(Profile, Option<String>), Error> {
+        let url = self
+            .metadata
+            .userinfo_endpoint()
+            .ok_or_else(|| Error::Config("no user API configured".into()))?
+            .url();
+        let response = crate::provider::get_json(http, url, Some(tokens.access_token.secret()))
+            .await
+            .map_err(|e| Error::http("userinfo", e))?;
+        if !response.status().is_success() {
+            return Err(Error::UserInfo(format!(
+                "the user API answered HTTP {}",
+                response.status()
+            )));
+        }
+        let (profile, picture) =
+            profile_from_user_api(response.body(), self.issuer(), &self.config.id)?;
+        if !tokens.subject.as_str().is_empty() && tokens.subject.as_str() != profile.subject {
+            return Err(Error::SubjectMismatch);
+        }
+        Ok((profile, picture))
     }
 
     fn profile_from(
@@ -585,6 +685,96 @@ impl Provider {
             provider_id: self.config.id.clone(),
         }
     }
+}
+
+type UserInfo = UserInfoClaims<EmptyAdditionalClaims, CoreGenderClaim>;
+
+/// The userinfo step of the flow record (OIDC Core §5.3).
+fn userinfo_step(provider: &Provider, claims: &Result<UserInfo, Error>, t: &FlowTrace) -> FlowStep {
+    let path = provider
+        .client
+        .user_info_url()
+        .map(|u| u.url().path().to_owned())
+        .unwrap_or_default();
+    FlowStep::new(Party::App, Party::Userinfo, &format!("GET {path}"))
+        .param("Authorization", format!("Bearer {NEVER_SHOWN}"))
+        .http(t.take_http())
+        .check(Check::new(
+            "userinfo sub equals the ID token's sub",
+            "OIDC Core §5.3.4",
+            !matches!(claims, Err(Error::SubjectMismatch)),
+            None,
+        ))
+        .checks(
+            claims
+                .as_ref()
+                .err()
+                .filter(|e| !matches!(e, Error::SubjectMismatch))
+                .map(|e| {
+                    Check::new(
+                        "userinfo answered",
+                        "OIDC Core §5.3.2",
+                        false,
+                        Some(e.to_string()),
+                    )
+                }),
+        )
+}
+
+/// The account and profile a plain OAuth 2.0 user API returns (GitHub's `GET /user`:
+/// `id`, `login`, `name`, `email`, `avatar_url`; the OpenID names `sub`, `name`,
+/// `preferred_username`, `picture` are read too). Returns the profile and its picture URL.
+pub fn profile_from_user_api(
+    body: &[u8],
+    issuer: &str,
+    provider_id: &str,
+) -> Result<(Profile, Option<String>), Error> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| Error::UserInfo(format!("the user API did not answer JSON: {e}")))?;
+    let text = |k: &str| {
+        value
+            .get(k)
+            .and_then(|v| v.as_str())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.chars().take(256).collect::<String>())
+    };
+    let subject = match value.get("sub").or_else(|| value.get("id")) {
+        Some(serde_json::Value::String(s)) if !s.is_empty() && s.len() <= 255 => s.clone(),
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        _ => return Err(Error::UserInfo("the user API named no account id".into())),
+    };
+    let email = text("email");
+    let name = text("name")
+        .or_else(|| text("login"))
+        .or_else(|| text("preferred_username"))
+        .or_else(|| email.clone())
+        .unwrap_or_else(|| subject.clone());
+    let picture = text("picture").or_else(|| text("avatar_url"));
+    Ok((
+        Profile {
+            subject,
+            name,
+            email,
+            picture_data_url: None,
+            issuer: issuer.to_owned(),
+            provider_id: provider_id.to_owned(),
+        },
+        picture,
+    ))
+}
+
+/// A claim of an ID token whose signature has already been checked, read from its payload
+/// (for claims openidconnect does not model, such as Microsoft's `tid`).
+fn signed_claim(id_token: &CoreIdToken, name: &str) -> Option<String> {
+    use base64::Engine;
+    let jwt = id_token.to_string();
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    value.get(name)?.as_str().map(str::to_owned)
 }
 
 /// The ID token's claims once `verifier` has checked them. `nonce: None` is a refreshed
