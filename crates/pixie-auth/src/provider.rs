@@ -166,6 +166,22 @@ pub fn tenant_template(issuer: &str) -> Option<String> {
     Some(out.as_str().replace("%7Btenantid%7D", "{tenantid}"))
 }
 
+/// How to send a (non-confidential) client secret. OIDC Discovery 1.0 §3: a provider that
+/// lists no methods supports `client_secret_basic`; one that lists them gets the basic one
+/// only if it is listed. A plain OAuth 2.0 provider configured by hand gets the secret in
+/// the body, as GitHub documents (RFC 6749 §2.3.1 allows both).
+fn secret_auth_type(config: &ProviderConfig, metadata: &Metadata) -> openidconnect::AuthType {
+    use openidconnect::AuthType;
+    match metadata.token_endpoint_auth_methods_supported() {
+        Some(methods) if methods.contains(&CoreClientAuthMethod::ClientSecretBasic) => {
+            AuthType::BasicAuth
+        }
+        Some(_) => AuthType::RequestBody,
+        None if config.protocol == Protocol::Oauth2 => AuthType::RequestBody,
+        None => AuthType::BasicAuth,
+    }
+}
+
 /// A GET with an optional bearer token, as JSON bytes. For discovery that cannot go through
 /// `openidconnect` (a multi-tenant issuer) and for OAuth 2.0 user APIs.
 pub(crate) async fn get_json(
@@ -410,7 +426,8 @@ impl Provider {
             ClientId::new(config.client_id.clone()),
             config.client_secret.clone(),
         )
-        .set_redirect_uri(RedirectUrl::from_url(redirect_uri.clone()));
+        .set_redirect_uri(RedirectUrl::from_url(redirect_uri.clone()))
+        .set_auth_type(secret_auth_type(&config, &metadata));
         Ok(Self {
             config,
             metadata,

@@ -100,6 +100,25 @@ pub fn at_hash(access_token: &str) -> String {
     b64(&digest[..16])
 }
 
+/// An RS256 JWT of `claims` signed with `keys`, as a correct provider sends it (for tests
+/// that play a provider of another shape, e.g. Microsoft's multi-tenant issuer).
+pub fn signed_jwt(claims: &Value, keys: &Keys) -> Result<String, String> {
+    let header = json!({"alg": "RS256", "typ": "JWT", "kid": keys.kid()});
+    let input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    );
+    let sig = keys
+        .signing
+        .sign(
+            &CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            input.as_bytes(),
+        )
+        .map_err(|e| e.to_string())?;
+    Ok(format!("{input}.{}", b64(&sig)))
+}
+
 /// Build the ID token the fault asks for, from the claims a correct one would carry.
 /// `signing` signs normally; `rotated` is the new key after a rotation.
 pub fn id_token(

@@ -35,6 +35,9 @@ use tokio::sync::oneshot;
 pub use avatar::avatar_png;
 pub use clock::Clock;
 pub use faults::Fault;
+/// The signing key type, for tests that stand up a provider of another shape.
+#[cfg(feature = "faults")]
+pub use keys::Keys;
 
 /// The redirect URI Pixie registers by default (RFC 8252 §7.1 private-use scheme).
 pub const PIXIE_REDIRECT_URI: &str = "dev.pixie.app:/oauth/callback";
