@@ -17,6 +17,7 @@ test_pkgs=(
   gnome-keyring libsecret-tools                       # a real Secret Service, and secret-tool
   imagemagick                                         # screenshots of the window
   python3 python3-venv                                # the WebDriver client
+  nodejs npm                                          # oidc-provider, the interop OP
   fonts-dejavu-core
 )
 pkgs=("${run_pkgs[@]}")
@@ -44,6 +45,15 @@ if [ "$mode" = test ]; then
   if ! command -v tauri-driver >/dev/null; then
     echo "setup: installing tauri-driver"
     cargo install --quiet --locked tauri-driver --version 2.1.0
+  fi
+  # oidc-provider 9 wants Node 20 or newer; Debian 12 and Ubuntu 24.04 ship 18. Then a
+  # newer Node comes from the npm registry itself (node-linux-*, the binary in a package),
+  # kept in tests/interop/.node and used by the interop scripts only.
+  if [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -lt 20 ] &&
+     ! ls "$root"/tests/interop/.node/node_modules/node-linux-*/bin/node >/dev/null 2>&1; then
+    case "$(uname -m)" in x86_64) arch=x64 ;; aarch64) arch=arm64 ;; *) arch=$(uname -m) ;; esac
+    echo "setup: this Node is older than 20; installing Node 22 for the interop tests"
+    npm install --silent --no-audit --no-fund --prefix "$root/tests/interop/.node" "node-linux-$arch@22.12.0"
   fi
   venv="$root/tests/e2e/.venv"
   if [ ! -x "$venv/bin/python" ]; then

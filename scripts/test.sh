@@ -14,6 +14,8 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "cargo test"
 cargo test --workspace
+step "interop: the core against oidc-provider (tests/interop)"
+tests/interop/run.sh cargo test -p pixie-auth --test interop -- --ignored
 step "real window (tests/e2e)"
 cargo build -p pixie --quiet
 cargo build -p pixie-dev-idp --features faults --bin pixie-dev-idp --quiet

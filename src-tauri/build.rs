@@ -10,6 +10,7 @@ fn main() {
         "flow",
         "flow_export",
         "save_flow_svg",
+        "select_provider",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

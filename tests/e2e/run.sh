@@ -24,6 +24,10 @@ if [ ! -x "$PIXIE_IDP_BIN" ] || ! "$PIXIE_IDP_BIN" --list-faults >/dev/null 2>&1
   (cd "$root" && cargo build -p pixie-dev-idp --features faults --bin pixie-dev-idp)
 fi
 
+# Node for oidc-provider (see scripts/setup.sh: a newer one in tests/interop/.node if needed).
+PIXIE_NODE=$(ls "$root"/tests/interop/.node/node_modules/node-linux-*/bin/node 2>/dev/null | head -n1 || true)
+export PIXIE_NODE=${PIXIE_NODE:-node}
+
 export PIXIE_E2E_DIR="$here/out"
 rm -rf "$PIXIE_E2E_DIR"
 mkdir -p "$PIXIE_E2E_DIR"

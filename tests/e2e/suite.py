@@ -96,6 +96,10 @@ def driver(kind="desktop"):
             env.pop("GNOME_KEYRING_CONTROL", None)
         if kind == "hostile":
             env["PIXIE_ISSUER"] = faulty_idp()
+        if kind == "interop":
+            env["PIXIE_CONFIG"] = interop_config()
+        if kind == "bad-config":
+            env["PIXIE_CONFIG"] = bad_config()
         DRIVERS[kind] = Driver(free_port(), free_port(), env, kind)
     return DRIVERS[kind]
 
@@ -587,6 +591,171 @@ def scenario_hostile_provider():
         w.close()
 
 
+INTEROP = {}
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def oidc_provider():
+    """oidc-provider (tests/interop, version pinned) on loopback; its issuer URL."""
+    if "issuer" not in INTEROP:
+        interop = os.path.join(HERE, "..", "interop")
+        if not os.path.isdir(os.path.join(interop, "node_modules")):
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=interop, check=True,
+                           stdout=subprocess.DEVNULL)
+        log = open(os.path.join(OUT, "oidc-provider.log"), "w")
+        proc = subprocess.Popen(
+            [os.environ.get("PIXIE_NODE", "node"), os.path.join(interop, "provider.mjs"), "--port", "0"],
+            stdout=subprocess.PIPE, stderr=log, text=True,
+        )
+        INTEROP["proc"] = proc
+        INTEROP["issuer"] = json.loads(proc.stdout.readline())["issuer"]
+    return INTEROP["issuer"]
+
+
+def interop_config():
+    """A providers.toml naming oidc-provider twice: once per redirect mode."""
+    path = os.path.join(SANDBOX, "interop-providers.toml")
+    issuer = oidc_provider()
+    with open(path, "w") as f:
+        f.write(f"""default = "op-link"
+
+[[provider]]
+id = "op-link"
+display_name = "oidc-provider (deep link)"
+issuer = "{issuer}"
+client_id = "pixie-interop"
+redirect = "deep-link"
+
+[[provider]]
+id = "op-loopback"
+display_name = "oidc-provider (loopback)"
+issuer = "{issuer}"
+client_id = "pixie-interop"
+redirect = "loopback"
+""")
+    return path
+
+
+BAD_CONFIG = """[[provider]]
+id = "work"
+clientid = "pixie"
+issuer = "https://sso.example.com/realms/staff"
+"""
+
+
+def bad_config():
+    path = os.path.join(SANDBOX, "bad-providers.toml")
+    with open(path, "w") as f:
+        f.write(BAD_CONFIG)
+    return path
+
+
+def picker_ids(w):
+    return [e.get_attribute("value") for e in
+            w.d.find_elements(By.CSS_SELECTOR, "[data-testid=provider-picker] input[type=radio]")]
+
+
+def picked(w):
+    return [e.get_attribute("value") for e in
+            w.d.find_elements(By.CSS_SELECTOR, "[data-testid=provider-picker] input:checked")]
+
+
+def picture_loaded(w):
+    return w.d.execute_script(
+        "const i = document.querySelector('[data-testid=profile-picture]');"
+        "return i.complete && i.naturalWidth > 0 && !i.hidden;"
+    )
+
+
+def scenario_interop_both_modes():
+    """oidc-provider, a certified OP, configured twice in providers.toml: pick the deep-link
+    one and sign in, sign out, pick the loopback one and sign in (the browser gets Pixie's
+    page, the listener closes); the last one used is picked at the next launch."""
+    reset_session()
+    w = Window(kind="interop")
+    try:
+        w.wait_phase("signed_out")
+        assert picker_ids(w) == ["op-link", "op-loopback", "demo"], picker_ids(w)
+        assert picked(w) == ["op-link"], picked(w)
+        w.click("provider-option-op-link")
+        plan(action="allow", person="oidc", user="ada")
+        begin_sign_in(w)
+        w.wait_phase("signed_in")
+        assert w.text("profile-name") == "Ada Lovelace", w.text("profile-name")
+        w.wait_until(lambda: picture_loaded(w), "the picture has loaded")
+        redirect = open(os.path.join(OUT, "last-redirect.txt")).read()
+        assert redirect.startswith("dev.pixie.app:/oauth/callback?"), redirect
+        w.no_secrets_in_page()
+        w.click("sign-out")
+        w.wait_phase("signed_out")
+
+        w.click("provider-option-op-loopback")
+        w.wait_until(lambda: "loopback" in w.text("sign-in"), "the loopback provider is picked")
+        assert picked(w) == ["op-loopback"], picked(w)
+        plan(action="allow", person="oidc", user="grace")
+        url = begin_sign_in(w)
+        redirect_uri = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)["redirect_uri"][0]
+        assert redirect_uri.startswith("http://127.0.0.1:"), redirect_uri
+        w.wait_phase("signed_in")
+        assert w.text("profile-name") == "Grace Hopper", w.text("profile-name")
+        w.wait_until(lambda: picture_loaded(w), "the picture has loaded")
+        page = open(os.path.join(OUT, "loopback-page.txt")).read()
+        assert page.startswith("200") and "You're signed in to Pixie" in page, page[:200]
+        port = urllib.parse.urlparse(redirect_uri).port
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            raise AssertionError("the loopback listener is still open after the sign-in")
+        except OSError:
+            pass
+        time.sleep(0.3)
+        w.d.save_screenshot(os.path.join(OUT, "interop-signed-in.png"))
+        w.click("sign-out")
+        w.wait_phase("signed_out")
+    finally:
+        w.close()
+        time.sleep(0.5)
+    # The next launch starts with the provider used last.
+    w = Window(kind="interop")
+    try:
+        w.wait_phase("signed_out")
+        w.wait_until(lambda: picked(w) == ["op-loopback"], "the last used provider is picked")
+        time.sleep(0.3)
+        w.d.save_screenshot(os.path.join(OUT, "picker.png"))
+    finally:
+        w.close()
+        time.sleep(0.5)
+    # --provider picks one for this launch.
+    w = Window(args=["--provider", "op-link"], kind="interop")
+    try:
+        w.wait_until(lambda: picked(w) == ["op-link"], "--provider picks op-link")
+    finally:
+        w.close()
+        time.sleep(0.5)
+
+
+def scenario_bad_config():
+    """A providers.toml with a mistake: the window names the file, the line and the field,
+    and the demo provider still signs in."""
+    reset_session()
+    w = Window(kind="bad-config")
+    try:
+        w.wait_until(lambda: w.visible("config-error"), "the configuration error is shown")
+        text = w.text("config-error-text")
+        assert "bad-providers.toml:3:" in text and "clientid" in text, text
+        time.sleep(0.3)
+        w.d.save_screenshot(os.path.join(OUT, "bad-config.png"))
+        plan(action="allow")
+        begin_sign_in(w)
+        w.wait_phase("signed_in")
+        assert w.text("profile-name") == "Ada Lovelace"
+        assert w.visible("config-error"), "the mistake stays on screen until it is fixed"
+        w.click("sign-out")
+        w.wait_phase("signed_out")
+    finally:
+        w.close()
+        time.sleep(0.5)
+
+
 def windowed(fn):
     def run():
         reset_session()
@@ -613,6 +782,8 @@ SCENARIOS = [
     ("sign out revokes, forgets and signs out in the browser", windowed(scenario_sign_out)),
     ("without D-Bus the keyring error is shown and sign-in still works", scenario_no_dbus),
     ("a misbehaving provider gets plain words and a way back", scenario_hostile_provider),
+    ("oidc-provider in both redirect modes through the picker", scenario_interop_both_modes),
+    ("a providers.toml mistake is named and the demo still signs in", scenario_bad_config),
 ]
 
 
@@ -624,6 +795,8 @@ def main():
             d.stop()
         if "proc" in FAULTY:
             FAULTY["proc"].terminate()
+        if "proc" in INTEROP:
+            INTEROP["proc"].terminate()
 
 
 def run_all(only):

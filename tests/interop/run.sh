@@ -51,7 +51,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-node "$here/provider.mjs" --port 0 >"$workdir/provider.out" &
+# The Node scripts/setup.sh fetched when the system's is older than 20, else the system's.
+node_bin=$(ls "$here"/.node/node_modules/node-linux-*/bin/node 2>/dev/null | head -n1 || true)
+node_bin=${node_bin:-node}
+"$node_bin" "$here/provider.mjs" --port 0 >"$workdir/provider.out" &
 provider_pid=$!
 
 issuer=""

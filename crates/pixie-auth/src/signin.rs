@@ -797,11 +797,21 @@ fn callback_step(
     result: &Result<ValidatedCallback, CallbackError>,
     iss_required: bool,
 ) -> FlowStep {
-    let mut step = FlowStep::new(
-        Party::Desktop,
-        Party::App,
-        "Redirect delivered to the app by the OS",
-    );
+    // RFC 8252 §7.3: a loopback redirect comes from the browser straight to the listener;
+    // §7.1: a private-use scheme one is handed over by the OS.
+    let mut step = if raw.starts_with("http://") {
+        FlowStep::new(
+            Party::Browser,
+            Party::App,
+            "Redirect to Pixie's loopback listener (127.0.0.1, this sign-in only)",
+        )
+    } else {
+        FlowStep::new(
+            Party::Desktop,
+            Party::App,
+            "Redirect delivered to the app by the OS",
+        )
+    };
     match Url::parse(raw) {
         Ok(url) => {
             step = step.param(
