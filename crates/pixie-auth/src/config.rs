@@ -493,6 +493,76 @@ client_id = "pixie"
     }
 
     #[test]
+    fn microsoft_and_github_templates() {
+        let file = p(r#"
+[[provider]]
+id = "ms"
+template = "microsoft"
+client_id = "6731de76-14a6-49ae-97bc-6eba6914391e"
+
+[[provider]]
+id = "contoso"
+template = "microsoft"
+issuer = "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"
+client_id = "x"
+
+[[provider]]
+id = "gh"
+template = "github"
+client_id = "Iv1.abc"
+client_secret = "shipped-with-the-app"
+authorization_params = { allow_signup = "false" }
+"#)
+        .unwrap();
+        let ms = &file.providers[0];
+        assert_eq!(ms.issuer, "https://login.microsoftonline.com/common/v2.0");
+        assert!(ms.multi_tenant);
+        assert_eq!(ms.redirect, RedirectMode::DeepLink);
+        assert!(ms.scopes.iter().any(|s| s == "offline_access"));
+        assert!(
+            !file.providers[1].multi_tenant,
+            "one tenant: the issuer is exact"
+        );
+        let gh = &file.providers[2];
+        assert_eq!(gh.protocol, Protocol::Oauth2);
+        assert_eq!(gh.redirect, RedirectMode::Loopback);
+        assert_eq!(gh.display_name, "GitHub");
+        assert_eq!(
+            gh.extra_params,
+            [("allow_signup".to_owned(), "false".to_owned())]
+        );
+    }
+
+    #[test]
+    fn endpoints_by_hand_must_be_complete_and_https() {
+        let cases: &[(&str, usize, &str)] = &[
+            (
+                "[[provider]]\nid = \"a\"\nclient_id = \"x\"\nissuer = \"https://id.example\"\nprotocol = \"oauth2\"\n",
+                5,
+                "protocol",
+            ),
+            (
+                "[[provider]]\nid = \"a\"\nclient_id = \"x\"\nissuer = \"https://id.example\"\nauthorization_endpoint = \"https://id.example/auth\"\ntoken_endpoint = \"https://id.example/token\"\n",
+                2,
+                "jwks_uri",
+            ),
+            (
+                "[[provider]]\nid = \"a\"\nclient_id = \"x\"\nissuer = \"https://id.example\"\ntoken_endpoint = \"http://id.example/token\"\n",
+                5,
+                "token_endpoint",
+            ),
+        ];
+        for (text, line, field) in cases {
+            let e = p(text).unwrap_err();
+            assert_eq!(
+                (e.line, e.field.as_deref()),
+                (*line, Some(*field)),
+                "{text}\n{e}"
+            );
+        }
+    }
+
+    #[test]
     fn a_missing_file_is_not_an_error() {
         assert!(
             load(Path::new("/nonexistent/pixie/providers.toml"))

@@ -22,7 +22,13 @@ pub struct StoredSession {
     pub provider_id: String,
     pub issuer: String,
     pub subject: String,
-    pub refresh_token: String,
+    /// RFC 6749 §6. `None` for a provider that issues none (then `access_token` is kept).
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    /// Kept only when the provider issued no refresh token and an access token that does not
+    /// expire (GitHub OAuth apps: valid until revoked). Checked at the user API on restore.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
     /// Compact ID token, used as `id_token_hint` at sign-out.
     pub id_token: Option<String>,
 }
@@ -33,15 +39,22 @@ impl std::fmt::Debug for StoredSession {
             .field("provider_id", &self.provider_id)
             .field("issuer", &self.issuer)
             .field("subject", &self.subject)
-            .field("refresh_token", &"[redacted]")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| "[redacted]"),
+            )
             .field("id_token", &self.id_token.as_ref().map(|_| "[redacted]"))
             .finish()
     }
 }
 
 impl StoredSession {
-    /// The session to keep after a sign-in or refresh. `None` when the provider issued no
-    /// refresh token (then there is nothing worth keeping).
+    /// The session to keep after a sign-in or refresh. `None` when there is nothing worth
+    /// keeping: no refresh token, and an access token that expires.
     pub fn from_tokens(
         provider: &Provider,
         tokens: &Tokens,
@@ -52,12 +65,22 @@ impl StoredSession {
             .refresh_token
             .as_ref()
             .map(|r| r.secret().clone())
-            .or_else(|| previous.map(|p| p.refresh_token.clone()))?;
+            .or_else(|| previous.and_then(|p| p.refresh_token.clone()));
+        // RFC 6749 §5.1: no `expires_in` and no refresh token: the access token is the
+        // session (GitHub OAuth apps document theirs as valid until revoked).
+        let access = match (&refresh, tokens.expires_at) {
+            (None, None) => Some(tokens.access_token.secret().clone()),
+            _ => None,
+        };
+        if refresh.is_none() && access.is_none() {
+            return None;
+        }
         Some(Self {
             provider_id: provider.config().id.clone(),
             issuer: provider.issuer().to_owned(),
             subject: tokens.subject.to_string(),
             refresh_token: refresh,
+            access_token: access,
             id_token: tokens
                 .id_token
                 .as_ref()
@@ -71,7 +94,8 @@ impl Error {
     /// RFC 6749 §5.2 `invalid_grant`: the refresh token is expired, revoked or reused. The
     /// session is over; anything else (network, server error) may pass.
     pub fn is_invalid_grant(&self) -> bool {
-        matches!(self, Error::TokenRejected { error, .. } if error == "invalid_grant")
+        // RFC 6750 §3.1 `invalid_token`: a kept access token the provider no longer accepts.
+        matches!(self, Error::TokenRejected { error, .. } if error == "invalid_grant" || error == "invalid_token")
     }
 }
 
@@ -85,7 +109,9 @@ impl Provider {
                 description: Some("the session belongs to another issuer".into()),
             });
         }
-        let refresh_token = RefreshToken::new(session.refresh_token.clone());
+        let Some(refresh_token) = session.refresh_token.clone().map(RefreshToken::new) else {
+            return self.resume(session).await;
+        };
         let response = self
             .client
             .exchange_refresh_token(&refresh_token)
@@ -98,6 +124,32 @@ impl Provider {
             .await
     }
 
+    /// A session kept as a non-expiring access token (no refresh token): still accepted at
+    /// the user API, and about the same account? A 401 means it was revoked (RFC 6750 §3.1).
+    async fn resume(&self, session: &StoredSession) -> Result<Tokens, Error> {
+        let Some(access) = &session.access_token else {
+            return Err(Error::TokenRejected {
+                error: "invalid_grant".into(),
+                description: Some("the saved session holds no token".into()),
+            });
+        };
+        let tokens = Tokens {
+            access_token: openidconnect::AccessToken::new(access.clone()),
+            refresh_token: None,
+            id_token: None,
+            expires_at: None,
+            subject: SubjectIdentifier::new(session.subject.clone()),
+        };
+        match self.load_profile(&tokens).await {
+            Ok(_) => Ok(tokens),
+            Err(Error::UserInfo(m)) if m.contains("HTTP 401") => Err(Error::TokenRejected {
+                error: "invalid_token".into(),
+                description: Some("the provider no longer accepts the saved sign-in".into()),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
     /// RFC 7009 §2.1: revoke the refresh token (and with it the grant). Returns false when the
     /// provider has no revocation endpoint. (Sent by hand rather than through `oauth2`, which
     /// insists on https even for a loopback provider, where RFC 8252 §8.3 allows http.)
@@ -105,10 +157,17 @@ impl Provider {
         let Some(endpoint) = &self.revocation else {
             return Ok(false);
         };
+        // RFC 7009 §2.1: the refresh token (which takes the grant with it), else the kept
+        // access token.
+        let (token, hint) = match (&session.refresh_token, &session.access_token) {
+            (Some(r), _) => (r.as_str(), "refresh_token"),
+            (None, Some(a)) => (a.as_str(), "access_token"),
+            (None, None) => return Ok(false),
+        };
         let body = {
             let mut form = url::form_urlencoded::Serializer::new(String::new());
-            form.append_pair("token", &session.refresh_token)
-                .append_pair("token_type_hint", "refresh_token")
+            form.append_pair("token", token)
+                .append_pair("token_type_hint", hint)
                 .append_pair("client_id", &self.config.client_id);
             if let Some(secret) = &self.config.client_secret {
                 form.append_pair("client_secret", secret.secret());

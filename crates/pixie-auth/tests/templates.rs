@@ -411,6 +411,23 @@ async fn github_signs_in_without_openid_and_takes_the_account_from_its_user_api(
             .as_deref()
             .is_some_and(|d| d.starts_with("data:image/png;base64,"))
     );
+
+    // No refresh token and no expiry: the access token is what is kept (keyring only), and
+    // the next launch checks it at the user API.
+    let session = pixie_auth::StoredSession::from_tokens(&provider, &done.tokens, None)
+        .expect("a GitHub session is kept");
+    assert!(session.refresh_token.is_none() && session.access_token.is_some());
+    assert!(!format!("{session:?}").contains("gho_"));
+    let resumed = provider
+        .refresh(&session)
+        .await
+        .expect("the kept token still works");
+    assert_eq!(resumed.subject.as_str(), "583231");
+    // Revoked at github.com (settings → applications): the session is over, not "offline".
+    let mut revoked = session.clone();
+    revoked.access_token = Some("gho_revoked".into());
+    let e = provider.refresh(&revoked).await.unwrap_err();
+    assert!(e.is_invalid_grant(), "{e:?}");
 }
 
 #[tokio::test]
