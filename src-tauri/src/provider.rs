@@ -71,6 +71,7 @@ impl Registry {
         let mut configs = Vec::new();
         let mut config_error = None;
         let mut file_default = None;
+        let mut env_issuer = false;
         if let Some(path) = config_path(config_dir) {
             match config::load(&path) {
                 Ok(Some(file)) => {
@@ -109,7 +110,7 @@ impl Registry {
                     Some(config),
                 ),
             );
-            file_default.get_or_insert_with(|| "custom".into());
+            env_issuer = true;
         }
         if !configs.iter().any(|(o, _)| o.id == DEMO_ID) {
             configs.push((
@@ -128,11 +129,14 @@ impl Registry {
             .map(|s| s.trim().to_owned())
             .filter(|id| known(id));
         let mut notice = None;
-        let requested = provider_arg(args).or_else(|| {
-            std::env::var(PROVIDER_ENV)
-                .ok()
-                .filter(|s| !s.trim().is_empty())
-        });
+        // PIXIE_ISSUER is asked for by name, like `--provider custom`.
+        let requested = provider_arg(args)
+            .or_else(|| {
+                std::env::var(PROVIDER_ENV)
+                    .ok()
+                    .filter(|s| !s.trim().is_empty())
+            })
+            .or_else(|| env_issuer.then(|| "custom".to_owned()));
         let fallback = remembered
             .or(file_default.filter(|d| known(d)))
             .unwrap_or_else(|| configs[0].0.id.clone());

@@ -145,3 +145,65 @@ async fn a_pending_sign_in_expires() {
     assert_eq!(v.error.unwrap().code, "expired");
     assert_eq!(m.dismiss().phase, Phase::SignedOut);
 }
+
+#[tokio::test]
+async fn the_provider_is_picked_only_while_signed_out_and_a_restore_points_at_its_own() {
+    use pixie_app::machine::ProviderOption;
+    let (_idp, provider, _) = setup().await;
+    let option = |id: &str, name: &str| ProviderOption {
+        id: id.into(),
+        name: name.into(),
+    };
+    let mut m = Machine::with_providers(
+        vec![option("work", "Work"), option("demo", "Demo")],
+        Some("nope"),
+        Some("providers.toml:3:1: `clientid`: unknown field".into()),
+    );
+    // An unknown id falls back to the first; the config error stays in every view.
+    let v = m.view();
+    assert_eq!((v.provider_id.as_str(), v.providers.len()), ("work", 2));
+    assert!(v.config_error.as_deref().is_some_and(|e| e.contains(":3:")));
+    assert!(m.select("nope").is_none(), "an unknown id changes nothing");
+    let v = m.select("demo").expect("signed out: may pick");
+    assert_eq!(
+        (v.provider_id.as_str(), v.provider_name.as_str()),
+        ("demo", "Demo")
+    );
+
+    // While waiting for the browser, the provider cannot change under the sign-in.
+    let (_, redirect) = start(&mut m, &provider, Answer::Preset("ada")).await;
+    assert!(!m.view().loopback, "a deep-link sign-in");
+    assert!(m.select("work").is_none());
+    assert_eq!(m.view().provider_id, "demo");
+    let _ = m.redirect(&redirect);
+    assert!(m.select("work").is_none(), "nor while exchanging");
+
+    // A restored session shows the provider it belongs to.
+    let mut m = Machine::with_providers(
+        vec![option("work", "Work"), option("demo", "Demo")],
+        Some("work"),
+        None,
+    );
+    let profile = pixie_auth::Profile {
+        subject: "s".into(),
+        name: "Ada".into(),
+        email: None,
+        picture_data_url: None,
+        issuer: "http://127.0.0.1:1".into(),
+        provider_id: "demo".into(),
+    };
+    let v = m.restore(profile);
+    assert_eq!((v.phase, v.provider_id.as_str()), (Phase::SignedIn, "demo"));
+    assert!(m.select("work").is_none(), "signed in: sign out first");
+}
+
+#[tokio::test]
+async fn a_loopback_sign_in_says_so_to_the_window() {
+    let (_idp, provider, mut m) = setup().await;
+    let listener = pixie_auth::loopback::LoopbackListener::bind("/oauth/callback")
+        .await
+        .unwrap();
+    let pending = provider.start_sign_in_to(listener.redirect_uri()).unwrap();
+    let (_, view) = m.begin(provider.clone(), pending);
+    assert!(view.loopback);
+}
