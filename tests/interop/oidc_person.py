@@ -344,6 +344,19 @@ def _auto_form(parsed: PageParser) -> Form | None:
     return None
 
 
+def _submit_auto_form(browser, page, parsed, provider, what):
+    """Submit a page's self-posting form (one that submits itself by script), if it has one
+    and it stays on the provider; None when there is no such form."""
+    form = _auto_form(parsed)
+    if form is None:
+        return None
+    target = _absolute(page.url, form.action) if form.action else page.url
+    if _origin(target) != provider:
+        raise RuntimeError(f"{what}: a self-posting form leaves the provider for {target} "
+                           "(response_mode=form_post?); only redirects are supported")
+    return browser.submit(page, form)
+
+
 def login(auth_url: str, action: str = "allow", user: str = "ada", jar: str | None = None) -> str:
     """Sign in at the provider's pages and return the redirect URL that leaves
     the provider (the authorization response to the client)."""
@@ -395,13 +408,9 @@ def login(auth_url: str, action: str = "allow", user: str = "ada", jar: str | No
                         return browser.submit(page, form, None, sub)
             raise RuntimeError(f"login --deny: no cancel/abort path on the consent page at {page.url}")
 
-        form = _auto_form(parsed)
-        if form is not None:
-            target = _absolute(page.url, form.action) if form.action else page.url
-            if _origin(target) != provider:
-                raise RuntimeError(f"login: the provider answered with a self-posting form to {target} "
-                                   "(response_mode=form_post?); only redirects are supported")
-            return browser.submit(page, form)
+        submitted = _submit_auto_form(browser, page, parsed, provider, "login")
+        if submitted is not None:
+            return submitted
         raise _error_page(page, parsed, "login")
 
     try:
@@ -431,12 +440,9 @@ def logout(end_session_url: str, jar: str | None = None) -> str:
                    and not LOGOUT_NO.match(s.text)]
             if yes:
                 return browser.submit(page, form, None, yes[0])
-        form = _auto_form(parsed)
-        if form is not None:
-            target = _absolute(page.url, form.action) if form.action else page.url
-            if _origin(target) != provider:
-                raise RuntimeError(f"logout: self-posting form leaves the provider for {target}")
-            return browser.submit(page, form)
+        submitted = _submit_auto_form(browser, page, parsed, provider, "logout")
+        if submitted is not None:
+            return submitted
         raise _error_page(page, parsed, "logout")
 
     try:

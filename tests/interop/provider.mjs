@@ -45,7 +45,9 @@ const HOST = '127.0.0.1';
 // ---------------------------------------------------------------- signing key
 
 function rsaSigningJwk() {
+  const started = Date.now();
   const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  console.error(`provider: RSA key generated in ${Date.now() - started} ms`);
   const jwk = privateKey.export({ format: 'jwk' });
   // RFC 7638 thumbprint as the key id.
   const canonical = JSON.stringify({ e: jwk.e, kty: jwk.kty, n: jwk.n });
@@ -150,6 +152,7 @@ await new Promise((resolve, reject) => {
 });
 
 const issuer = `http://${HOST}:${server.address().port}`;
+console.error(`provider: bound ${issuer}`);
 
 const configuration = {
   jwks: { keys: [rsaSigningJwk()] },

@@ -58,7 +58,9 @@ node_bin=${node_bin:-node}
 provider_pid=$!
 
 issuer=""
-deadline=$((SECONDS + 30))
+# Generous: a loaded 2-core CI machine has been seen to take long here.
+deadline=$((SECONDS + 120))
+next_word=$((SECONDS + 15))
 while :; do
     if [[ -s "$workdir/provider.out" ]] && IFS= read -r line <"$workdir/provider.out" \
         && [[ "$line" =~ ^\{\"issuer\":\"(http://127\.0\.0\.1:[0-9]+)\"\}$ ]]; then
@@ -69,8 +71,14 @@ while :; do
         echo "interop: the provider exited before it was ready" >&2
         exit 1
     fi
+    if ((SECONDS >= next_word)); then
+        echo "interop: still waiting for the provider ($((SECONDS - deadline + 120)) s)" >&2
+        next_word=$((SECONDS + 15))
+    fi
     if ((SECONDS >= deadline)); then
-        echo "interop: no issuer line from the provider within 30 s" >&2
+        echo "interop: no issuer line from the provider within 120 s; its stdout so far:" >&2
+        cat "$workdir/provider.out" >&2 || true
+        ps -o pid,stat,etime,time,wchan:20,cmd -p "$provider_pid" >&2 || true
         exit 1
     fi
     sleep 0.1

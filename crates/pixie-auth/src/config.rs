@@ -193,6 +193,45 @@ fn field_in(message: &str) -> Option<String> {
     Some(message[start..end].to_owned())
 }
 
+/// Edit distance, for "did you mean".
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// serde's "unknown field `x`, expected one of `a`, `b`, …" made short: the nearest name
+/// when there is one, else the list.
+fn friendlier(message: &str, field: Option<&str>) -> String {
+    let (Some(field), Some((_, expected))) = (field, message.split_once("expected")) else {
+        return message.to_owned();
+    };
+    if !message.starts_with("unknown field") {
+        return message.to_owned();
+    }
+    let names: Vec<&str> = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|n| !n.is_empty())
+        .collect();
+    match names.iter().min_by_key(|n| distance(field, n)) {
+        Some(best) if distance(field, best) <= 3 => {
+            format!("unknown field; did you mean `{best}`?")
+        }
+        _ => format!("unknown field; the fields are {}", names.join(", ")),
+    }
+}
+
 /// Read `path`. A missing file is no error: there is just nothing configured.
 pub fn load(path: &Path) -> Result<Option<Providers>, ConfigError> {
     match std::fs::read_to_string(path) {
@@ -225,6 +264,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Providers, ConfigError> {
         let (line, _) = position(text, offset);
         let message = e.message().trim().to_owned();
         let field = field_in(&message).or_else(|| key_on_line(text, line));
+        let message = friendlier(&message, field.as_deref());
         at(offset, field.as_deref(), message)
     })?;
 
@@ -476,6 +516,22 @@ client_id = "pixie"
                 "id",
             ),
             ("default = \"nope\"\n", 1, "default"),
+            // Endpoints by hand: complete for the protocol, and https.
+            (
+                "[[provider]]\nid = \"a\"\nclient_id = \"x\"\nissuer = \"https://id.example\"\nprotocol = \"oauth2\"\n",
+                5,
+                "protocol",
+            ),
+            (
+                "[[provider]]\nid = \"a\"\nclient_id = \"x\"\nissuer = \"https://id.example\"\nauthorization_endpoint = \"https://id.example/auth\"\ntoken_endpoint = \"https://id.example/token\"\n",
+                2,
+                "jwks_uri",
+            ),
+            (
+                "[[provider]]\nid = \"a\"\nclient_id = \"x\"\nissuer = \"https://id.example\"\ntoken_endpoint = \"http://id.example/token\"\n",
+                5,
+                "token_endpoint",
+            ),
         ];
         for (text, line, field) in cases {
             let e = p(text).unwrap_err();
@@ -489,6 +545,7 @@ client_id = "pixie"
                     .starts_with(&format!("providers.toml:{line}:")),
                 "{e}"
             );
+            assert!(e.to_string().len() < 200, "short enough to read: {e}");
         }
     }
 
@@ -534,32 +591,15 @@ authorization_params = { allow_signup = "false" }
     }
 
     #[test]
-    fn endpoints_by_hand_must_be_complete_and_https() {
-        let cases: &[(&str, usize, &str)] = &[
-            (
-                "[[provider]]\nid = \"a\"\nclient_id = \"x\"\nissuer = \"https://id.example\"\nprotocol = \"oauth2\"\n",
-                5,
-                "protocol",
-            ),
-            (
-                "[[provider]]\nid = \"a\"\nclient_id = \"x\"\nissuer = \"https://id.example\"\nauthorization_endpoint = \"https://id.example/auth\"\ntoken_endpoint = \"https://id.example/token\"\n",
-                2,
-                "jwks_uri",
-            ),
-            (
-                "[[provider]]\nid = \"a\"\nclient_id = \"x\"\nissuer = \"https://id.example\"\ntoken_endpoint = \"http://id.example/token\"\n",
-                5,
-                "token_endpoint",
-            ),
-        ];
-        for (text, line, field) in cases {
-            let e = p(text).unwrap_err();
-            assert_eq!(
-                (e.line, e.field.as_deref()),
-                (*line, Some(*field)),
-                "{text}\n{e}"
-            );
-        }
+    fn a_misspelt_field_gets_a_suggestion() {
+        let e = p("[[provider]]\nid = \"a\"\nclientid = \"x\"\n").unwrap_err();
+        assert_eq!(e.message, "unknown field; did you mean `client_id`?");
+        let e = p("[[provider]]\nid = \"a\"\ncolour = \"x\"\n").unwrap_err();
+        assert!(
+            e.message
+                .starts_with("unknown field; the fields are id, template"),
+            "{e}"
+        );
     }
 
     #[test]

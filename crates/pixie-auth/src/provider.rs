@@ -182,6 +182,21 @@ fn secret_auth_type(config: &ProviderConfig, metadata: &Metadata) -> openidconne
     }
 }
 
+/// The metadata with the provider's keys fetched from its `jwks_uri` (https, loopback
+/// excepted: RFC 8252 §8.3).
+async fn with_keys(metadata: Metadata, http: &HttpClient) -> Result<Metadata, Error> {
+    if !is_allowed_url(metadata.jwks_uri().url()) {
+        return Err(Error::Discovery("the jwks endpoint must use https".into()));
+    }
+    let jwks = CoreJsonWebKeySet::fetch_async(metadata.jwks_uri(), http)
+        .await
+        .map_err(|e| match e {
+            DiscoveryError::Request(source) => Error::http("jwks", source),
+            other => Error::Discovery(format!("the provider's keys: {other}")),
+        })?;
+    Ok(metadata.set_jwks(jwks))
+}
+
 /// A GET with an optional bearer token, as JSON bytes. For discovery that cannot go through
 /// `openidconnect` (a multi-tenant issuer) and for OAuth 2.0 user APIs.
 pub(crate) async fn get_json(
@@ -306,16 +321,7 @@ impl Provider {
         if config.protocol == Protocol::Oauth2 {
             return Ok(metadata);
         }
-        if !is_allowed_url(metadata.jwks_uri().url()) {
-            return Err(Error::Discovery("the jwks endpoint must use https".into()));
-        }
-        let jwks = CoreJsonWebKeySet::fetch_async(metadata.jwks_uri(), http)
-            .await
-            .map_err(|e| match e {
-                DiscoveryError::Request(source) => Error::http("jwks", source),
-                other => Error::Discovery(format!("the provider's keys: {other}")),
-            })?;
-        Ok(metadata.set_jwks(jwks))
+        with_keys(metadata, http).await
     }
 
     /// Discovery for a multi-tenant issuer, whose metadata names a `{tenantid}` template
@@ -352,16 +358,7 @@ impl Provider {
                 "the metadata names the issuer `{got}`, not `{asked}`"
             )));
         }
-        if !is_allowed_url(metadata.jwks_uri().url()) {
-            return Err(Error::Discovery("the jwks endpoint must use https".into()));
-        }
-        let jwks = CoreJsonWebKeySet::fetch_async(metadata.jwks_uri(), http)
-            .await
-            .map_err(|e| match e {
-                DiscoveryError::Request(source) => Error::http("jwks", source),
-                other => Error::Discovery(format!("the provider's keys: {other}")),
-            })?;
-        Ok(metadata.set_jwks(jwks))
+        with_keys(metadata, http).await
     }
 
     /// Build a provider from metadata already at hand (tests, cached discovery).
