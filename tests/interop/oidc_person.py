@@ -345,11 +345,11 @@ def _auto_form(parsed: PageParser) -> Form | None:
 
 
 def _submit_auto_form(browser, page, parsed, provider, what):
-    """Submit a page's self-posting form (one that submits itself by script), if it has one
-    and it stays on the provider; None when there is no such form."""
+    """Submit a page's self-posting form (one that submits itself by script) when it stays on
+    the provider; a page with nothing left to do is an error page."""
     form = _auto_form(parsed)
     if form is None:
-        return None
+        raise _error_page(page, parsed, what)
     target = _absolute(page.url, form.action) if form.action else page.url
     if _origin(target) != provider:
         raise RuntimeError(f"{what}: a self-posting form leaves the provider for {target} "
@@ -408,10 +408,7 @@ def login(auth_url: str, action: str = "allow", user: str = "ada", jar: str | No
                         return browser.submit(page, form, None, sub)
             raise RuntimeError(f"login --deny: no cancel/abort path on the consent page at {page.url}")
 
-        submitted = _submit_auto_form(browser, page, parsed, provider, "login")
-        if submitted is not None:
-            return submitted
-        raise _error_page(page, parsed, "login")
+        return _submit_auto_form(browser, page, parsed, provider, "login")
 
     try:
         return _walk(browser, auth_url, on_page, "login")
@@ -440,10 +437,7 @@ def logout(end_session_url: str, jar: str | None = None) -> str:
                    and not LOGOUT_NO.match(s.text)]
             if yes:
                 return browser.submit(page, form, None, yes[0])
-        submitted = _submit_auto_form(browser, page, parsed, provider, "logout")
-        if submitted is not None:
-            return submitted
-        raise _error_page(page, parsed, "logout")
+        return _submit_auto_form(browser, page, parsed, provider, "logout")
 
     try:
         return _walk(browser, end_session_url, on_page, "logout")
