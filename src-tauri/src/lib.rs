@@ -23,7 +23,6 @@ use pixie_auth::loopback::{LoopbackListener, Page};
 use pixie_auth::{Error, Provider, StoredSession};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_deep_link::DeepLinkExt;
-use url::Url;
 
 /// The one event the UI listens to; its payload is a [`View`].
 pub const STATE_EVENT: &str = "pixie://state";
@@ -156,10 +155,7 @@ pub(crate) async fn start_sign_in(app: &AppHandle, state: &AppState) -> View {
     // RFC 8252 §7.3: a loopback redirect gets a listener of its own for this sign-in.
     let listener = match provider.config().redirect {
         RedirectMode::Loopback => {
-            let path = Url::parse(&provider.config().redirect_uri)
-                .map(|u| u.path().to_owned())
-                .unwrap_or_else(|_| "/oauth/callback".into());
-            match LoopbackListener::bind(&path).await {
+            match LoopbackListener::bind(provider.redirect_uri().path()).await {
                 Ok(l) => Some(l),
                 Err(e) => return fail(app, state, None, &e),
             }

@@ -120,21 +120,17 @@ fn schedule_after<R: Runtime>(app: &AppHandle<R>, generation: u64, wait: Duratio
 /// to the keyring before anything uses the new access token.
 pub async fn refresh<R: Runtime>(app: &AppHandle<R>, generation: u64) {
     let state = app.state::<AppState>();
-    let Some(provider_id) = state
-        .session
-        .lock()
-        .await
-        .as_ref()
-        .map(|s| s.provider_id.clone())
-    else {
+    let Some(kept) = state.session.lock().await.clone() else {
         return;
     };
-    if state.registry().is_ok_and(|r| !r.contains(&provider_id)) {
+    if state
+        .registry()
+        .is_ok_and(|r| !r.contains(&kept.provider_id))
+    {
         // The provider was taken out of providers.toml: its session cannot be renewed.
-        let current = state.session.lock().await.clone();
-        return end_session(app, current.as_ref()).await;
+        return end_session(app, Some(&kept)).await;
     }
-    let provider = match state.provider_for(&provider_id).await {
+    let provider = match state.provider_for(&kept.provider_id).await {
         Ok(p) => p,
         Err(e) => return offline(app, generation, &e),
     };

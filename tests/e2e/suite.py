@@ -219,13 +219,7 @@ def scenario_sign_in(w):
     w.wait_phase("signed_in")
     assert w.text("profile-name") == "Ada Lovelace", w.text("profile-name")
     assert w.text("profile-email") == "ada.lovelace@example.com", w.text("profile-email")
-    w.wait_until(
-        lambda: w.d.execute_script(
-            "const i = document.querySelector('[data-testid=profile-picture]');"
-            "return i.complete && i.naturalWidth > 0 && !i.hidden;"
-        ),
-        "the picture has loaded",
-    )
+    w.wait_until(lambda: picture_loaded(w), "the picture has loaded")
     assert w.visible("sign-out")
     w.no_secrets_in_page()
     # The provider the app embeds cannot be switched into a fault mode.

@@ -468,8 +468,9 @@ impl Provider {
         self.metadata.issuer().as_str().contains("{tenantid}")
     }
 
-    pub fn protocol(&self) -> Protocol {
-        self.config.protocol
+    /// The redirect URI of the configuration (a loopback one gets its port per sign-in).
+    pub fn redirect_uri(&self) -> &Url {
+        &self.redirect_uri
     }
 
     /// Fetch the JWKS again (after an unknown `kid`).

@@ -140,14 +140,25 @@ impl Provider {
             expires_at: None,
             subject: SubjectIdentifier::new(session.subject.clone()),
         };
-        match self.load_profile(&tokens).await {
-            Ok(_) => Ok(tokens),
-            Err(Error::UserInfo(m)) if m.contains("HTTP 401") => Err(Error::TokenRejected {
-                error: "invalid_token".into(),
-                description: Some("the provider no longer accepts the saved sign-in".into()),
-            }),
-            Err(e) => Err(e),
+        // Only the check: the caller loads the profile (and picture) with the tokens.
+        match self.config().protocol {
+            crate::provider::Protocol::Oauth2 => {
+                let response = self.user_api(&self.http, &tokens.access_token).await?;
+                if response.status() == openidconnect::http::StatusCode::UNAUTHORIZED {
+                    return Err(Error::TokenRejected {
+                        error: "invalid_token".into(),
+                        description: Some(
+                            "the provider no longer accepts the saved sign-in".into(),
+                        ),
+                    });
+                }
+                self.user_api_answer(&response, &tokens)?;
+            }
+            crate::provider::Protocol::OpenidConnect => {
+                self.user_info(&tokens).await?;
+            }
         }
+        Ok(tokens)
     }
 
     /// RFC 7009 §2.1: revoke the refresh token (and with it the grant). Returns false when the

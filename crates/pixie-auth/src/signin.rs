@@ -312,7 +312,7 @@ impl Provider {
         let (profile, picture_error) = self
             .load_profile_traced(&tokens, Some(&pending.trace))
             .await?;
-        if tokens.subject.as_str().is_empty() {
+        if self.config.protocol == crate::provider::Protocol::Oauth2 {
             // OAuth 2.0: the account is the one the user API named.
             tokens.subject = SubjectIdentifier::new(profile.subject.clone());
         }
@@ -620,21 +620,29 @@ impl Provider {
         })
     }
 
-    /// RFC 6750 §2.1: the user API with the access token, for a plain OAuth 2.0 provider.
-    /// A refreshed token must still be about the same account.
-    async fn user_api_profile(
+    /// RFC 6750 §2.1: GET the user API of a plain OAuth 2.0 provider with the access token.
+    pub(crate) async fn user_api(
         &self,
         http: &crate::HttpClient,
-        tokens: &Tokens,
-    ) -> Result<(Profile, Option<String>), Error> {
+        access_token: &AccessToken,
+    ) -> Result<openidconnect::HttpResponse, Error> {
         let url = self
             .metadata
             .userinfo_endpoint()
             .ok_or_else(|| Error::Config("no user API configured".into()))?
             .url();
-        let response = crate::provider::get_json(http, url, Some(tokens.access_token.secret()))
+        crate::provider::get_json(http, url, Some(access_token.secret()))
             .await
-            .map_err(|e| Error::http("userinfo", e))?;
+            .map_err(|e| Error::http("userinfo", e))
+    }
+
+    /// The profile in a user API answer. A refreshed or resumed token must still be about
+    /// the same account.
+    pub(crate) fn user_api_answer(
+        &self,
+        response: &openidconnect::HttpResponse,
+        tokens: &Tokens,
+    ) -> Result<(Profile, Option<String>), Error> {
         if !response.status().is_success() {
             return Err(Error::UserInfo(format!(
                 "the user API answered HTTP {}",
@@ -647,6 +655,15 @@ impl Provider {
             return Err(Error::SubjectMismatch);
         }
         Ok((profile, picture))
+    }
+
+    async fn user_api_profile(
+        &self,
+        http: &crate::HttpClient,
+        tokens: &Tokens,
+    ) -> Result<(Profile, Option<String>), Error> {
+        let response = self.user_api(http, &tokens.access_token).await?;
+        self.user_api_answer(&response, tokens)
     }
 
     fn profile_from(

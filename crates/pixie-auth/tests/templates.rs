@@ -348,7 +348,9 @@ async fn gh_avatar() -> Response {
         .into_response()
 }
 
-async fn github() -> (GhState, pixie_auth::ProviderConfig) {
+/// A GitHub-shaped server and Pixie's provider for it (the `github` template, its endpoints
+/// pointed at the server).
+async fn github() -> (GhState, Provider) {
     let state: GhState = Arc::default();
     let router = Router::new()
         .route("/login/oauth/access_token", post(gh_token))
@@ -362,7 +364,26 @@ async fn github() -> (GhState, pixie_auth::ProviderConfig) {
          authorization_endpoint = \"{base}/login/oauth/authorize\"\ntoken_endpoint = \"{base}/login/oauth/access_token\"\n\
          userinfo_endpoint = \"{base}/user\"\n"
     ));
-    (state, config)
+    let provider = Provider::discover(config, HttpClient::new().unwrap())
+        .await
+        .unwrap();
+    (state, provider)
+}
+
+/// Play the person at GitHub: note the challenge the server will check, and come back with
+/// `code` to the loopback `redirect`. Returns the pending sign-in, its redirect and the
+/// authorization request's parameters.
+fn github_authorize(
+    state: &GhState,
+    provider: &Provider,
+    redirect: &Url,
+    code: &str,
+) -> (pixie_auth::PendingSignIn, String, HashMap<String, String>) {
+    let pending = provider.start_sign_in_to(redirect).unwrap();
+    let p = params(pending.authorization_url());
+    state.lock().unwrap().challenge = p["code_challenge"].clone();
+    let back = format!("{redirect}?code={code}&state={}", p["state"]);
+    (pending, back, p)
 }
 
 #[test]
@@ -380,23 +401,16 @@ fn the_github_template_points_at_github() {
 
 #[tokio::test]
 async fn github_signs_in_without_openid_and_takes_the_account_from_its_user_api() {
-    let (state, config) = github().await;
-    let provider = Provider::discover(config, HttpClient::new().unwrap())
-        .await
-        .unwrap();
+    let (state, provider) = github().await;
     let redirect = Url::parse("http://127.0.0.1:47001/oauth/callback").unwrap();
-    let pending = provider.start_sign_in_to(&redirect).unwrap();
-    let p = params(pending.authorization_url());
+    let (pending, back, p) = github_authorize(&state, &provider, &redirect, "gh-code");
     // No OpenID parameters to a provider that does not speak it.
     assert!(!p.contains_key("nonce"), "{p:?}");
     assert_eq!(p["scope"], "read:user user:email");
     assert_eq!(p["code_challenge_method"], "S256");
     assert_eq!(p["redirect_uri"], redirect.as_str());
-    state.lock().unwrap().challenge = p["code_challenge"].clone();
 
-    let callback = pending
-        .validate_callback(&format!("{redirect}?code=gh-code&state={}", p["state"]))
-        .unwrap();
+    let callback = pending.validate_callback(&back).unwrap();
     let done = provider
         .complete(&pending, &callback)
         .await
@@ -432,17 +446,10 @@ async fn github_signs_in_without_openid_and_takes_the_account_from_its_user_api(
 
 #[tokio::test]
 async fn a_github_error_sent_with_http_200_is_a_refusal_not_garbage() {
-    let (state, config) = github().await;
-    let provider = Provider::discover(config, HttpClient::new().unwrap())
-        .await
-        .unwrap();
+    let (state, provider) = github().await;
     let redirect = Url::parse("http://127.0.0.1:47002/oauth/callback").unwrap();
-    let pending = provider.start_sign_in_to(&redirect).unwrap();
-    let p = params(pending.authorization_url());
-    state.lock().unwrap().challenge = p["code_challenge"].clone();
-    let callback = pending
-        .validate_callback(&format!("{redirect}?code=expired&state={}", p["state"]))
-        .unwrap();
+    let (pending, back, _) = github_authorize(&state, &provider, &redirect, "expired");
+    let callback = pending.validate_callback(&back).unwrap();
     let e = provider.complete(&pending, &callback).await.unwrap_err();
     assert!(
         matches!(e, Error::TokenRejected { ref error, .. } if error == "bad_verification_code"),
