@@ -54,6 +54,7 @@
       pickerKey = key;
       const box = $("picker-options");
       box.replaceChildren();
+      box.classList.toggle("many", providers.length > 3);
       for (const p of providers) {
         const label = document.createElement("label");
         label.className = "choice";
