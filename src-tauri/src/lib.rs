@@ -122,6 +122,12 @@ pub(crate) fn emit<R: Runtime>(app: &AppHandle<R>, view: &View) {
     }
 }
 
+/// Show a passing message in the window without changing the phase.
+pub(crate) fn notify<R: Runtime>(app: &AppHandle<R>, text: &str) {
+    let view = app.state::<AppState>().with_machine(|m| m.notify(text));
+    emit(app, &view);
+}
+
 fn append_event(path: &std::path::Path, view: &View) {
     use std::io::Write;
     let line = match serde_json::to_string(view) {

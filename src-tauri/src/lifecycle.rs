@@ -10,7 +10,7 @@ use tauri::{AppHandle, Manager, Runtime};
 
 use crate::keystore::{self, KeyringError};
 use crate::machine::{NOTICE_SESSION_ENDED, Phase};
-use crate::{AppState, cache, emit};
+use crate::{AppState, cache, emit, notify};
 
 /// Refresh this long before the access token expires.
 const REFRESH_AHEAD: Duration = Duration::from_secs(60);
@@ -25,11 +25,6 @@ fn keyring_message(e: &KeyringError) -> String {
     format!(
         "Pixie couldn't save your sign-in to the system keyring: {e}. You'll stay signed in until you quit."
     )
-}
-
-fn notify<R: Runtime>(app: &AppHandle<R>, text: &str) {
-    let view = app.state::<AppState>().with_machine(|m| m.notify(text));
-    emit(app, &view);
 }
 
 /// Right after a sign-in: keep the session (keyring) and the profile (cache), and plan the

@@ -4,8 +4,6 @@
 
 use tauri::{AppHandle, Manager, Runtime};
 
-use crate::{AppState, emit};
-
 pub const SCHEME: &str = "dev.pixie.app";
 
 #[cfg(target_os = "linux")]
@@ -61,8 +59,7 @@ pub fn ensure_registered<R: Runtime>(app: &AppHandle<R>) {
                     let text = format!(
                         "Pixie couldn't register itself to receive sign-in links ({e}). If your browser doesn't come back to Pixie, paste the link instead."
                     );
-                    let view = app.state::<AppState>().with_machine(|m| m.notify(&text));
-                    emit(&app, &view);
+                    crate::notify(&app, &text);
                 }
             }
         });
