@@ -3,10 +3,12 @@
 //! one sign-in, answers the browser with a small page, and hands the redirect to the same
 //! validator as a deep link.
 
+use std::future::Future;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
 use url::Url;
 
 use crate::callback::ValidatedCallback;
@@ -17,6 +19,11 @@ use crate::{Error, PendingSignIn};
 const MAX_HEAD: usize = 8 * 1024;
 /// How long one connection may take to send its request.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long writing an answer may take (a browser that stops reading gets no more).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections read at the same time. More wait in the OS backlog until one is done (each
+/// is done within [`READ_TIMEOUT`]), so idle connections cost a bounded amount of memory.
+pub const MAX_CONNECTIONS: usize = 16;
 
 /// A listener for one sign-in's redirect.
 pub struct LoopbackListener {
@@ -59,6 +66,9 @@ impl LoopbackListener {
     /// Wait for the next request on the callback path and return it unanswered, with the
     /// full redirect URL it carries. Requests for other paths (favicon, prefetch) and ones
     /// that cannot be read are answered here and skipped.
+    ///
+    /// Old API, removed once the app moved to [`LoopbackListener::serve`]: it reads one
+    /// connection after another, so idle connections delay the real redirect.
     pub async fn next(&self) -> Result<LoopbackRequest, Error> {
         loop {
             let (mut stream, _) = self
@@ -84,26 +94,130 @@ impl LoopbackListener {
         }
     }
 
-    /// Wait for the pending sign-in's redirect. Redirects that do not belong to it (wrong
-    /// `state`) are answered and ignored; the first that does is answered with a page saying
-    /// how it went, and the listener closes (it is consumed).
-    pub async fn accept(self, pending: &PendingSignIn) -> Result<ValidatedCallback, Error> {
+    /// Serve the browser until `handler` says the sign-in is settled. Connections are read
+    /// concurrently, each with its own limits ([`READ_TIMEOUT`], [`MAX_HEAD`], at most
+    /// [`MAX_CONNECTIONS`] at once), so idle or slow connections never hold up the real
+    /// redirect. Requests for other paths (favicon, prefetch) and unreadable ones are answered
+    /// here. Each request on the callback path goes to `handler` (one at a time) with the
+    /// full redirect URL; its [`Reply`] says what the browser sees and whether to go on.
+    ///
+    /// Returns the value of the first [`Reply::Finish`], after answering that browser; the
+    /// port is closed then, and also when the future is dropped (a task aborted, a sign-in
+    /// cancelled).
+    pub async fn serve<T, F, Fut>(self, mut handler: F) -> Result<T, Error>
+    where
+        F: FnMut(String) -> Fut,
+        Fut: Future<Output = Reply<T>>,
+    {
+        let base = format!(
+            "{}://{}",
+            self.redirect_uri.scheme(),
+            self.redirect_uri.authority()
+        );
+        let path: std::sync::Arc<str> = self.redirect_uri.path().into();
+        // Dropping the set (when this future ends or is dropped) aborts every reader.
+        let mut reading: JoinSet<Option<(TcpStream, String)>> = JoinSet::new();
         loop {
-            let request = self.next().await?;
-            match pending.validate_callback(request.url()) {
-                Ok(callback) => {
-                    request.respond(Page::SignedIn).await;
-                    return Ok(callback);
+            tokio::select! {
+                accepted = self.listener.accept(), if reading.len() < MAX_CONNECTIONS => {
+                    let (stream, _) = accepted
+                        .map_err(|e| Error::http("loopback", HttpError::Connect(e.to_string())))?;
+                    let (path, base) = (path.clone(), base.clone());
+                    reading.spawn(read_callback(stream, path, base));
                 }
-                Err(e) if e.is_unrelated() => request.respond(Page::Ignored).await,
-                Err(e) => {
-                    let error = Error::from(e);
-                    request.respond(Page::Failed(&error.user_message())).await;
-                    return Err(error);
+                Some(read) = reading.join_next() => {
+                    let Ok(Some((mut stream, url))) = read else { continue };
+                    match handler(url).await {
+                        Reply::Listen(answer) => {
+                            // Answered aside, so a browser that does not read cannot stall us.
+                            reading.spawn(async move {
+                                answer.write(&mut stream).await;
+                                None
+                            });
+                        }
+                        Reply::Finish(answer, value) => {
+                            answer.write(&mut stream).await;
+                            return Ok(value);
+                        }
+                    }
                 }
             }
         }
     }
+
+    /// Wait for the pending sign-in's redirect. Redirects that do not belong to it (wrong
+    /// `state`) are answered and ignored; the first that does is answered with a page saying
+    /// how it went, and the listener closes (it is consumed).
+    pub async fn accept(self, pending: &PendingSignIn) -> Result<ValidatedCallback, Error> {
+        self.serve(|url| {
+            let reply = match pending.validate_callback(&url) {
+                Ok(callback) => Reply::Finish(Answer::SignedIn, Ok(callback)),
+                Err(e) if e.is_unrelated() => Reply::Listen(Answer::Ignored),
+                Err(e) => {
+                    let error = Error::from(e);
+                    Reply::Finish(Answer::Failed(error.user_message()), Err(error))
+                }
+            };
+            std::future::ready(reply)
+        })
+        .await?
+    }
+}
+
+/// What [`LoopbackListener::serve`]'s handler decides for one redirect.
+#[derive(Debug)]
+pub enum Reply<T> {
+    /// Answer the browser and keep listening (the redirect belongs to no sign-in in
+    /// progress: usually [`Answer::Ignored`]).
+    Listen(Answer),
+    /// Answer the browser, close the port and return `T` from `serve`.
+    Finish(Answer, T),
+}
+
+/// The page the browser gets after its redirect (owned: see [`Page`] for the borrowed form).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// "You're signed in to Pixie. You can close this tab."
+    SignedIn,
+    /// The redirect belongs to no sign-in in progress.
+    Ignored,
+    /// The sign-in failed; the plain-words reason (escaped on the page).
+    Failed(String),
+}
+
+impl Answer {
+    fn page(&self) -> Page<'_> {
+        match self {
+            Answer::SignedIn => Page::SignedIn,
+            Answer::Ignored => Page::Ignored,
+            Answer::Failed(reason) => Page::Failed(reason),
+        }
+    }
+
+    async fn write(&self, stream: &mut TcpStream) {
+        let (status, title, message) = self.page().parts();
+        let _ = tokio::time::timeout(WRITE_TIMEOUT, respond(stream, status, title, message)).await;
+    }
+}
+
+/// Read one request; answer it here unless it is a `GET` of the callback path, which is
+/// handed back with its full URL.
+async fn read_callback(
+    mut stream: TcpStream,
+    path: std::sync::Arc<str>,
+    base: String,
+) -> Option<(TcpStream, String)> {
+    let Some(target) = read_target(&mut stream).await else {
+        let answer = respond(&mut stream, 400, "Pixie", "That request could not be read.");
+        let _ = tokio::time::timeout(WRITE_TIMEOUT, answer).await;
+        return None;
+    };
+    if target.split('?').next() != Some(&*path) {
+        let answer = respond(&mut stream, 404, "Not found", "Nothing here.");
+        let _ = tokio::time::timeout(WRITE_TIMEOUT, answer).await;
+        return None;
+    }
+    Some((stream, format!("{base}{target}")))
 }
 
 /// What the browser is told after its redirect.
@@ -137,7 +251,15 @@ impl LoopbackRequest {
 
     /// Answer the browser and close the connection.
     pub async fn respond(mut self, page: Page<'_>) {
-        let (status, title, message) = match page {
+        let (status, title, message) = page.parts();
+        respond(&mut self.stream, status, title, message).await;
+    }
+}
+
+impl<'a> Page<'a> {
+    /// Status, title and message of the page.
+    fn parts(self) -> (u16, &'static str, &'a str) {
+        match self {
             Page::SignedIn => (
                 200,
                 "Signed in to Pixie",
@@ -149,8 +271,7 @@ impl LoopbackRequest {
                 "This link doesn't belong to a sign-in in progress, so Pixie ignored it.",
             ),
             Page::Failed(reason) => (200, "Pixie couldn't sign you in", reason),
-        };
-        respond(&mut self.stream, status, title, message).await;
+        }
     }
 }
 

@@ -68,3 +68,62 @@ async fn a_denial_is_shown_in_the_browser_and_ends_the_sign_in() {
     assert_eq!(result.unwrap_err().code(), "access_denied");
     assert!(browser.1.contains("cancelled at the provider"));
 }
+
+/// Whether anything still listens on `url`'s port.
+async fn listening(url: &url::Url) -> bool {
+    tokio::net::TcpStream::connect(url.socket_addrs(|| None).unwrap()[0])
+        .await
+        .is_ok()
+}
+
+#[tokio::test]
+async fn idle_connections_do_not_delay_the_real_redirect() {
+    use pixie_auth::loopback::{Answer, Reply};
+    let listener = LoopbackListener::bind("/oauth/callback").await.unwrap();
+    let redirect_uri = listener.redirect_uri().clone();
+    let addr = redirect_uri.socket_addrs(|| None).unwrap()[0];
+    let serving =
+        tokio::spawn(listener.serve(|url| async move { Reply::Finish(Answer::SignedIn, url) }));
+    // Three connections that never send a byte: each may take 5 s to time out.
+    let mut idle = Vec::new();
+    for _ in 0..3 {
+        idle.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let started = std::time::Instant::now();
+    let page = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        get(&format!("{redirect_uri}?code=c&state=s")),
+    )
+    .await
+    .expect("the redirect is answered while idle connections wait");
+    let waited = started.elapsed();
+    assert_eq!(page.0, 200);
+    let url = serving.await.unwrap().unwrap();
+    assert_eq!(url, format!("{redirect_uri}?code=c&state=s"));
+    assert!(
+        waited < std::time::Duration::from_secs(2),
+        "waited {waited:?}"
+    );
+    // Finished: the port is closed, idle connections or not.
+    assert!(!listening(&redirect_uri).await);
+    drop(idle);
+}
+
+#[tokio::test]
+async fn an_aborted_listener_closes_its_port() {
+    use pixie_auth::loopback::{Answer, Reply};
+    let listener = LoopbackListener::bind("/oauth/callback").await.unwrap();
+    let redirect_uri = listener.redirect_uri().clone();
+    let serving =
+        tokio::spawn(listener.serve(|_url| async { Reply::<()>::Listen(Answer::Ignored) }));
+    // A stray redirect is answered and the listener goes on.
+    let (status, page) = get(&format!("{redirect_uri}?code=x&state=y")).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("doesn't belong to a sign-in in progress"));
+    assert!(listening(&redirect_uri).await);
+    // A sign-in that ends another way (pasted link, cancel, timeout) aborts the task.
+    serving.abort();
+    assert!(serving.await.unwrap_err().is_cancelled());
+    assert!(!listening(&redirect_uri).await);
+}
