@@ -81,6 +81,18 @@ pub struct CallbackExpectation<'a> {
     pub iss_required: bool,
 }
 
+/// RFC 6749 §3.1.2: `url` is the redirect URI `want` (scheme, authority and path exactly; no
+/// user info, no fragment), whatever its query.
+pub(crate) fn is_same_redirect(url: &Url, want: &Url) -> bool {
+    url.scheme() == want.scheme()
+        && url.host_str() == want.host_str()
+        && url.port_or_known_default() == want.port_or_known_default()
+        && url.path() == want.path()
+        && url.username() == want.username()
+        && url.password().is_none()
+        && url.fragment().is_none()
+}
+
 /// Validate a redirect against the pending sign-in.
 pub fn validate_callback(
     raw: &str,
@@ -93,15 +105,7 @@ pub fn validate_callback(
 
     // RFC 8252 §7.1 / RFC 6749 §3.1.2: act only on the exact redirect URI we registered
     // (scheme, authority and path); the query carries the response.
-    let want = expect.redirect_uri;
-    if url.scheme() != want.scheme()
-        || url.host_str() != want.host_str()
-        || url.port_or_known_default() != want.port_or_known_default()
-        || url.path() != want.path()
-        || url.username() != want.username()
-        || url.password().is_some()
-        || url.fragment().is_some()
-    {
+    if !is_same_redirect(&url, expect.redirect_uri) {
         return Err(CallbackError::WrongRedirect);
     }
 

@@ -11,6 +11,7 @@ use url::Url;
 
 use crate::ProviderConfig;
 use crate::http::is_allowed_url;
+use crate::logout::LogoutHint;
 use crate::provider::{Endpoints, Protocol, tenant_template};
 
 /// Pixie's private-use redirect (RFC 8252 §7.1).
@@ -60,6 +61,7 @@ struct Defaults {
     protocol: Protocol,
     endpoints: Option<Endpoints>,
     extra_params: &'static [(&'static str, &'static str)],
+    logout_hint: LogoutHint,
 }
 
 const OIDC_SCOPES: &[&str] = &["openid", "email", "profile"];
@@ -74,6 +76,7 @@ impl Template {
             protocol: Protocol::OpenidConnect,
             endpoints: None,
             extra_params: &[],
+            logout_hint: LogoutHint::ClientId,
         };
         match self {
             Template::Google => Defaults {
@@ -106,7 +109,11 @@ impl Template {
             },
             Template::Keycloak => oidc("Keycloak"),
             Template::Auth0 => oidc("Auth0"),
-            Template::Okta => oidc("Okta"),
+            // Okta's `/logout` requires `id_token_hint` ("Logout", Okta OIDC & OAuth 2.0 API).
+            Template::Okta => Defaults {
+                logout_hint: LogoutHint::IdToken,
+                ..oidc("Okta")
+            },
             Template::Oidc => oidc("OpenID provider"),
         }
     }
@@ -139,6 +146,8 @@ struct Entry {
     revocation_endpoint: Option<Spanned<String>>,
     /// Extra authorization request parameters, e.g. `{ prompt = "select_account" }`.
     authorization_params: Option<std::collections::BTreeMap<String, String>>,
+    /// `"client-id"` (default) or `"id-token"`: see [`LogoutHint`].
+    logout_hint: Option<LogoutHint>,
 }
 
 /// A mistake in the file, where it is.
@@ -406,6 +415,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Providers, ConfigError> {
             protocol,
             endpoints,
             extra_params,
+            logout_hint: entry.logout_hint.unwrap_or(defaults.logout_hint),
         });
     }
     let default = match file.default {
@@ -587,6 +597,45 @@ authorization_params = { allow_signup = "false" }
         assert_eq!(
             gh.extra_params,
             [("allow_signup".to_owned(), "false".to_owned())]
+        );
+    }
+
+    #[test]
+    fn the_id_token_goes_to_logout_only_where_the_provider_needs_it() {
+        let file = p(r#"
+[[provider]]
+id = "okta"
+template = "okta"
+issuer = "https://example.okta.com/oauth2/default"
+client_id = "x"
+
+[[provider]]
+id = "kc"
+template = "keycloak"
+issuer = "https://sso.example.com/realms/staff"
+client_id = "x"
+
+[[provider]]
+id = "own"
+issuer = "https://id.example"
+client_id = "x"
+logout_hint = "id-token"
+"#)
+        .unwrap();
+        let hints: Vec<LogoutHint> = file.providers.iter().map(|p| p.logout_hint).collect();
+        assert_eq!(
+            hints,
+            [
+                LogoutHint::IdToken,
+                LogoutHint::ClientId,
+                LogoutHint::IdToken
+            ]
+        );
+        let e = p("[[provider]]\nid = \"a\"\nclient_id = \"x\"\nissuer = \"https://id.example\"\nlogout_hint = \"email\"\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (5, Some("logout_hint")),
+            "{e}"
         );
     }
 

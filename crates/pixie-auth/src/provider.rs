@@ -95,6 +95,10 @@ pub struct ProviderConfig {
     /// metadata's `issuer` is a template with `{tenantid}`, filled per token from `tid`.
     #[serde(default)]
     pub multi_tenant: bool,
+    /// What the end-session URL says about the person (OpenID RP-Initiated Logout 1.0 §2):
+    /// `client_id` by default, the ID token only for providers that need it.
+    #[serde(default)]
+    pub logout_hint: crate::logout::LogoutHint,
 }
 
 /// Which protocol a provider speaks.
@@ -144,6 +148,7 @@ impl ProviderConfig {
             endpoints: None,
             extra_params: Vec::new(),
             multi_tenant: false,
+            logout_hint: crate::logout::LogoutHint::ClientId,
         }
     }
 }

@@ -227,6 +227,9 @@ impl Provider {
 
     /// OpenID RP-Initiated Logout 1.0 §2: the URL that ends the session in the browser, with
     /// `id_token_hint` and where to come back to. `None` when the provider offers none.
+    ///
+    /// Old API, removed once the app moved to [`Provider::start_logout`] (which sends a
+    /// `state` and leaves the ID token out unless the provider needs it).
     pub fn end_session_url(
         &self,
         session: &StoredSession,
