@@ -2,13 +2,19 @@
 //! when, how long it took, the shape of each request (parameter names; `code_challenge` in
 //! full, `state`/`nonce`/`code` shortened, verifier and tokens never), the HTTP status, and
 //! every check with its result and spec reference. The app draws its sequence diagram from it,
-//! exports it (Mermaid, JSON), and each step also goes to `tracing` under the target
+//! exports it (Mermaid, SVG, JSON), and each step also goes to `tracing` under the target
 //! `pixie::flow`, so the log and the diagram never disagree.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+
+mod mermaid;
+mod svg;
+
+pub use mermaid::to_mermaid;
+pub use svg::to_svg;
 
 /// Shown instead of a value that must never leave the core.
 pub const NEVER_SHOWN: &str = "[never shown]";
@@ -235,67 +241,16 @@ impl FlowTrace {
         serde_json::to_string_pretty(&self.steps()).unwrap_or_else(|_| "[]".into())
     }
 
-    /// The sequence diagram as Mermaid text.
+    /// The sequence diagram as Mermaid text, every piece of step text escaped.
     pub fn to_mermaid(&self) -> String {
         to_mermaid(&self.steps())
     }
-}
 
-fn mermaid_text(s: &str) -> String {
-    // Mermaid message text ends at a newline and treats `;` and `#` specially.
-    s.replace(['\n', '\r'], " ")
-        .replace(';', ",")
-        .replace('#', "no. ")
-}
-
-/// Mermaid `sequenceDiagram` text for a list of steps.
-pub fn to_mermaid(steps: &[FlowStep]) -> String {
-    let mut out = String::from("sequenceDiagram\n    autonumber\n");
-    for (id, label) in [
-        ("app", "Pixie core"),
-        ("browser", "System browser / desktop"),
-        ("provider", "Provider"),
-    ] {
-        out.push_str(&format!("    participant {id} as {label}\n"));
+    /// The sequence diagram as a standalone SVG document, built here from the steps (never
+    /// from the webview): text only, every text node and attribute escaped.
+    pub fn to_svg(&self) -> String {
+        to_svg(&self.steps())
     }
-    for step in steps {
-        let from = step.from.lifeline();
-        let to = step.to.lifeline();
-        let mut text = mermaid_text(&step.label);
-        if let Some(status) = step.status {
-            text.push_str(&format!(" → {status}"));
-        }
-        if let Some(d) = step.duration_ms {
-            text.push_str(&format!(" ({d} ms)"));
-        }
-        let arrow = if step.ok() { "->>" } else { "-x" };
-        out.push_str(&format!("    {from}{arrow}{to}: {text}\n"));
-        let mut lines: Vec<String> = step
-            .params
-            .iter()
-            .map(|p| mermaid_text(&format!("{}={}", p.name, p.value)))
-            .collect();
-        lines.extend(step.checks.iter().map(|c| {
-            mermaid_text(&format!(
-                "{} {} — {}",
-                if c.ok { "✓" } else { "✗" },
-                c.name,
-                c.spec
-            ))
-        }));
-        if let Some(n) = &step.note {
-            lines.push(mermaid_text(n));
-        }
-        if !lines.is_empty() {
-            let over = if from == to {
-                from.to_owned()
-            } else {
-                format!("{from},{to}")
-            };
-            out.push_str(&format!("    Note over {over}: {}\n", lines.join("<br/>")));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -318,7 +273,7 @@ mod tests {
         );
         let m = trace.to_mermaid();
         assert!(m.starts_with("sequenceDiagram"));
-        assert!(m.contains("app-xprovider: POST /token, no. 1"), "{m}");
+        assert!(m.contains("app-xprovider: POST /token#59; #35;1"), "{m}");
         assert!(m.contains("✗ code accepted — RFC 6749 §5.2"));
         assert!(!m.contains("0123456789abcdef"));
     }
