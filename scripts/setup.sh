@@ -15,6 +15,8 @@ test_pkgs=(
   xvfb xauth dbus dbus-x11 at-spi2-core               # a display and a session bus
   webkit2gtk-driver                                   # WebKitWebDriver, for tauri-driver
   gnome-keyring libsecret-tools                       # a real Secret Service, and secret-tool
+  xdg-desktop-portal xdg-desktop-portal-gtk fuse3     # what desktops run (the document portal mounts
+                                                      # FUSE): the suite must pass beside them
   imagemagick                                         # screenshots of the window
   python3 python3-venv                                # the WebDriver client
   fonts-dejavu-core
@@ -35,14 +37,29 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo
-  echo "setup: installing ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "setup: installing ${missing[*]} (apt; the first time this takes a few minutes)"
+  $sudo apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
+# Rust: the version rust-toolchain.toml pins (with clippy and rustfmt), through rustup. A
+# distribution's packaged rustc (Debian 12 ships 1.63) is found by `command -v cargo` but
+# cannot build edition 2024, so its version is checked too.
 export PATH="$HOME/.cargo/bin:$PATH"
+pinned=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$root/rust-toolchain.toml")
+needed=$(sed -n 's/^rust-version *= *"\(.*\)"/\1/p' "$root/Cargo.toml")
+get_rust="Install rustup from https://rustup.rs (curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh), open a new terminal so ~/.cargo/bin comes first in PATH, and run this again: this script then installs Rust $pinned with it."
+if command -v rustup >/dev/null && ! rustup toolchain list | grep -q "^$pinned"; then
+  echo "setup: installing Rust $pinned (rust-toolchain.toml) with rustup"
+  rustup toolchain install "$pinned" --profile minimal -c clippy -c rustfmt
+fi
 if ! command -v cargo >/dev/null; then
-  echo "setup: Rust is missing. Install it with rustup (https://rustup.rs), Rust 1.90 or newer, then run this again." >&2
+  echo "setup: Rust is missing. $get_rust" >&2
+  exit 1
+fi
+have=$(cd "$root" && rustc --version 2>/dev/null | awk '{print $2}')
+if [ -z "$have" ] || [ "$(printf '%s\n%s\n' "$needed" "$have" | sort -V | head -n1)" != "$needed" ]; then
+  echo "setup: the Rust found here ($(command -v rustc): ${have:-unknown version}) is too old: Pixie needs $needed or newer (edition 2024) and is tested with $pinned. A distribution's packaged rustc is older than that. $get_rust" >&2
   exit 1
 fi
 
