@@ -11,6 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+import sandbox  # noqa: E402
 import suite  # noqa: E402
 from suite import Window, begin_sign_in, deliver, login, plan, reset_session  # noqa: E402
 
@@ -31,18 +32,9 @@ def last_ready():
 
 def app_pids():
     """The app process and its children (WebKit's web and network processes)."""
-    app = suite.APP
-    pids = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmd = f.read().split(b"\0")[0].decode(errors="replace")
-        except OSError:
-            continue
-        if cmd == app:
-            pids.append(int(pid))
+    # Only this run's processes (started in its sandbox): a process elsewhere with the same
+    # command line, the person's own Pixie or the runner's bystander, is not measured.
+    pids = [p for p in sandbox.marked(suite.SANDBOX) if sandbox.argv_of(p)[:1] == [suite.APP]]
     family = set(pids)
     for pid in os.listdir("/proc"):
         if pid.isdigit():
@@ -141,7 +133,9 @@ def main():
         w.close()
 
     size = os.stat(suite.APP).st_size / (1024 * 1024)
-    print(f"Binary: `{suite.APP}`, {RUNS} runs each.")
+    root = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    shown = os.path.relpath(suite.APP, root) if suite.APP.startswith(root + os.sep) else suite.APP
+    print(f"Binary: `{shown}`, {RUNS} runs each.")
     print()
     print("| figure | median | min | max |")
     print("| --- | --- | --- | --- |")

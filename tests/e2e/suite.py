@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import urllib.error
 import urllib.parse
@@ -24,6 +25,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.support.wait import WebDriverWait
 
+import sandbox
 from person import deliver, login
 
 APP = os.environ["PIXIE_APP"]
@@ -353,17 +355,28 @@ def scenario_cold_start_by_gio():
             if NOT_IN_PROGRESS in notice.get("text", ""):
                 seen = view
         time.sleep(0.2)
-    pids = subprocess.run(["pgrep", "-f", f"^{APP} dev.pixie.app:"], capture_output=True, text=True).stdout.split()
+    pids = apps_started_by_link()
     try:
         assert seen is not None, "the started app never said the link belongs to no sign-in"
         assert seen["phase"] == "signed_out", seen
         time.sleep(1)
-        alive = subprocess.run(["pgrep", "-f", f"^{APP} dev.pixie.app:"], capture_output=True, text=True).stdout.split()
-        assert alive, "the app started by the link exited or crashed"
+        assert apps_started_by_link(), "the app started by the link exited or crashed"
     finally:
         for pid in pids:
-            os.kill(int(pid), signal.SIGTERM)
+            os.kill(pid, signal.SIGTERM)
         time.sleep(1)
+
+
+def apps_started_by_link():
+    """PIDs of this run's app processes started with a link as their argument: among the
+    processes started in this run's sandbox, never by a name alone (the person's own Pixie
+    may be running)."""
+    found = []
+    for pid in sandbox.marked(SANDBOX):
+        argv = sandbox.argv_of(pid)
+        if argv[:1] == [APP] and len(argv) > 1 and argv[1].startswith("dev.pixie.app:"):
+            found.append(pid)
+    return found
 
 
 def scenario_cold_start_window():
@@ -413,13 +426,17 @@ def files_containing(secret):
     """Files of the app's own config, cache and data dirs (the whole XDG sandbox except the
     Secret Service's keyring files) that contain `secret`."""
     keyrings = os.path.join(os.environ["XDG_DATA_HOME"], "keyrings")
+    # The document portal's FUSE mount is not the app's; sockets and pipes are not files.
+    portal = os.path.join(os.environ["XDG_RUNTIME_DIR"], "doc")
     found = []
     for top, _dirs, files in os.walk(SANDBOX):
-        if top.startswith(keyrings):
+        if top.startswith(keyrings) or top.startswith(portal):
             continue
         for name in files:
             path = os.path.join(top, name)
             try:
+                if not stat.S_ISREG(os.lstat(path).st_mode):
+                    continue
                 with open(path, "rb") as f:
                     if secret.encode() in f.read():
                         found.append(path)
