@@ -5,7 +5,7 @@ fn main() {
         "sign_in",
         "cancel_sign_in",
         "sign_out",
-        "session",
+        "subscribe",
         "submit_redirect",
         "flow",
         "flow_export",

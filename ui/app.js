@@ -5,9 +5,10 @@
 (() => {
   const tauri = window.__TAURI__;
   const $ = (id) => document.getElementById(id);
-  const PANELS = ["signed-out", "authorizing", "exchanging", "signed-in", "failed"];
+  const PANELS = ["signed-out", "starting", "authorizing", "exchanging", "signed-in", "failed"];
   const PANEL_OF = {
     signed_out: "signed-out",
+    starting: "starting",
     authorizing: "authorizing",
     exchanging: "exchanging",
     signed_in: "signed-in",
@@ -15,6 +16,7 @@
   };
   const STATUS = {
     signed_out: "Signed out",
+    starting: "Contacting the provider…",
     authorizing: "Waiting for your browser…",
     exchanging: "Signing in…",
     signed_in: "Signed in",
@@ -24,6 +26,12 @@
   let pasteTimer = null;
   let lastPhase = null;
   let shownNotice = 0;
+  // Views come as command replies and on the channel; only a newer one is drawn.
+  let drawn = 0;
+  // A button that started something stays disabled until a view answers it.
+  function busy(button, on) {
+    if (button) button.disabled = on;
+  }
 
   function initials(name) {
     const words = String(name || "").trim().split(/\s+/).filter(Boolean);
@@ -78,11 +86,18 @@
   }
 
   function render(view) {
+    if (!view || typeof view.revision !== "number" || view.revision <= drawn) return;
+    drawn = view.revision;
+    for (const b of document.querySelectorAll("button[data-busy]")) {
+      b.disabled = false;
+      delete b.dataset.busy;
+    }
     const phase = view.phase;
     const status = $("status") || document.querySelector("[data-testid=status]");
     status.textContent = STATUS[phase] || phase;
     status.dataset.phase = phase;
     $("provider-name").textContent = view.provider_name || "";
+    $("starting-provider").textContent = view.provider_name || "the provider";
     renderPicker(view);
     $("config-error").hidden = !view.config_error;
     $("config-error-text").textContent = view.config_error || "";
@@ -149,12 +164,16 @@
     $("app").setAttribute("aria-busy", String(phase === "exchanging"));
   }
 
-  async function call(command, args) {
+  async function call(command, args, button) {
+    if (button) {
+      button.disabled = true;
+      button.dataset.busy = "1";
+    }
     try {
-      const view = await tauri.core.invoke(command, args);
-      if (view) render(view);
+      render(await tauri.core.invoke(command, args));
     } catch (e) {
       console.error(command, e);
+      busy(button, false);
     }
   }
 
@@ -210,22 +229,22 @@
   $("flow-mermaid").addEventListener("click", () => exportFlow("mermaid", "The Mermaid diagram"));
   $("flow-json").addEventListener("click", () => exportFlow("json", "The event log"));
   $("flow-svg").addEventListener("click", async () => {
-    const svg = $("flow-diagram").querySelector("svg");
-    if (!svg) return;
     try {
-      const path = await tauri.core.invoke("save_flow_svg", { svg: new XMLSerializer().serializeToString(svg) });
+      const path = await tauri.core.invoke("save_flow_svg");
       $("flow-status").textContent = `Saved to ${path}`;
     } catch (e) {
       $("flow-status").textContent = `Could not save: ${e}`;
     }
   });
 
-  $("sign-in").addEventListener("click", () => call("sign_in"));
-  $("try-again").addEventListener("click", () => call("sign_in"));
+  $("sign-in").addEventListener("click", () => call("sign_in", undefined, $("sign-in")));
+  $("try-again").addEventListener("click", () => call("sign_in", undefined, $("try-again")));
   $("back").addEventListener("click", () => call("cancel_sign_in"));
-  $("cancel").addEventListener("click", () => call("cancel_sign_in"));
+  for (const id of ["cancel", "cancel-starting", "cancel-exchanging"]) {
+    $(id).addEventListener("click", () => call("cancel_sign_in"));
+  }
   $("sign-out").addEventListener("click", () =>
-    call("sign_out", { alsoInBrowser: $("sign-out-browser").checked }));
+    call("sign_out", { alsoInBrowser: $("sign-out-browser").checked }, $("sign-out")));
   $("notice-close").addEventListener("click", () => showNotice(false));
   $("paste-form").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -235,10 +254,14 @@
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {
       if (!$("flow").hidden) closeFlow();
-      else if (lastPhase === "authorizing" || lastPhase === "failed") call("cancel_sign_in");
+      else if (["starting", "authorizing", "exchanging", "failed"].includes(lastPhase)) call("cancel_sign_in");
       else showNotice(false);
     }
   });
 
-  tauri.event.listen("pixie://state", (event) => render(event.payload)).then(() => call("session"));
+  // The one way views arrive: a channel this page opens. The page may not listen to events
+  // (see capabilities/main.json), so no plugin's event can reach it.
+  const channel = new tauri.core.Channel();
+  channel.onmessage = render;
+  call("subscribe", { onView: channel });
 })();

@@ -1,48 +1,30 @@
-//! The commands the window may call. Thin: each hands off to the state machine and returns
-//! the new [`View`]. None returns a token.
+//! The commands the window may call. Thin: each hands off to the [`Owner`] and returns the
+//! newest [`View`]. None returns a token.
 
-use tauri::{AppHandle, Manager, State};
+use std::sync::Arc;
 
-use crate::machine::{Phase, View};
-use crate::{AppState, emit, handle_redirect};
+use tauri::ipc::Channel;
+use tauri::{AppHandle, State};
 
-/// Start a sign-in: build the request and open it in the system browser.
+use crate::flow_file::SaveError;
+use crate::machine::View;
+use crate::owner::{Delivered, Owner};
+use crate::window::TauriWindow;
+
+type OwnerState<'a> = State<'a, Arc<Owner>>;
+
+/// The window is ready: views are pushed on `on_view` from now on, in order. Returns the
+/// newest view to draw first. This channel is the only way anything reaches the window:
+/// it may not listen to events at all (the deep-link plugin's carry whole redirects).
 #[tauri::command]
-pub async fn sign_in(app: AppHandle) -> View {
-    let state = app.state::<AppState>();
-    if matches!(state.phase(), Phase::SignedIn | Phase::Exchanging) {
-        return state.view();
-    }
-    crate::start_sign_in(&app, &state).await
-}
-
-/// Stop waiting for the browser.
-#[tauri::command]
-pub fn cancel_sign_in(app: AppHandle, state: State<'_, AppState>) -> View {
-    state.close_loopback();
-    let view = state.with_machine(|m| {
-        if m.phase() == Phase::Failed {
-            m.dismiss()
-        } else {
-            m.cancel()
-        }
-    });
-    emit(&app, &view);
-    view
-}
-
-/// Sign out: revoke, forget the keyring entry and cache; optionally in the browser too.
-#[tauri::command]
-pub async fn sign_out(app: AppHandle, also_in_browser: Option<bool>) -> View {
-    crate::lifecycle::sign_out(&app, also_in_browser.unwrap_or(false)).await;
-    app.state::<AppState>().view()
-}
-
-/// What the window should show now (called once when the page loads).
-#[tauri::command]
-pub fn session(state: State<'_, AppState>) -> View {
+pub fn subscribe(
+    owner: OwnerState<'_>,
+    window: State<'_, Arc<TauriWindow>>,
+    on_view: Channel<View>,
+) -> View {
     static FIRST: std::sync::Once = std::sync::Once::new();
-    let view = state.view();
+    window.attach(on_view);
+    let view = owner.current_view();
     // The window is listening and about to draw this view: the start-up figure.
     FIRST.call_once(|| {
         tracing::info!(ms = crate::since_start_ms(), phase = ?view.phase, "window ready");
@@ -50,48 +32,75 @@ pub fn session(state: State<'_, AppState>) -> View {
     view
 }
 
+/// Start a sign-in: reach the provider, build the request, open the system browser.
+#[tauri::command]
+pub async fn sign_in(owner: OwnerState<'_>) -> Result<View, ()> {
+    Ok(owner.sign_in().await)
+}
+
+/// Stop a sign-in (or leave the error screen).
+#[tauri::command]
+pub async fn cancel_sign_in(owner: OwnerState<'_>) -> Result<View, ()> {
+    Ok(owner.cancel().await)
+}
+
+/// Sign out: revoke, forget the keyring entry and cache; optionally in the browser too.
+#[tauri::command]
+pub async fn sign_out(owner: OwnerState<'_>, also_in_browser: Option<bool>) -> Result<View, ()> {
+    Ok(owner.sign_out(also_in_browser.unwrap_or(false)).await)
+}
+
 /// The person pasted the link their browser showed instead of opening Pixie.
 #[tauri::command]
-pub fn submit_redirect(app: AppHandle, state: State<'_, AppState>, url: String) -> View {
-    // The outcome reaches the window as events; nothing here waits for the exchange.
-    let _ = handle_redirect(&app, url.trim());
-    state.view()
+pub async fn submit_redirect(owner: OwnerState<'_>, url: String) -> Result<View, ()> {
+    // Checked now; the exchange goes on in the background and reaches the window as views.
+    if let Delivered::Exchange(job) = owner.redirect(url.trim(), false).await {
+        let owner = Arc::clone(&owner);
+        tauri::async_runtime::spawn(async move {
+            let _ = owner.exchange(job).await;
+        });
+    }
+    Ok(owner.current_view())
+}
+
+/// Pick the provider for the next sign-in (while signed out).
+#[tauri::command]
+pub async fn select_provider(owner: OwnerState<'_>, id: String) -> Result<View, ()> {
+    Ok(owner.select_provider(&id).await)
 }
 
 /// The redacted steps of the last sign-in, for the sequence diagram.
 #[tauri::command]
-pub fn flow(state: State<'_, AppState>) -> Vec<pixie_auth::FlowStep> {
-    state.with_machine(|m| m.trace().map(|t| t.steps()).unwrap_or_default())
+pub async fn flow(owner: OwnerState<'_>) -> Result<Vec<pixie_auth::FlowStep>, ()> {
+    Ok(owner
+        .machine()
+        .await
+        .trace()
+        .map(|t| t.steps())
+        .unwrap_or_default())
 }
 
 /// The last sign-in as Mermaid text (`mermaid`) or the redacted event log (`json`).
 #[tauri::command]
-pub fn flow_export(state: State<'_, AppState>, format: String) -> Result<String, String> {
-    state.with_machine(|m| {
-        let trace = m.trace().ok_or("No sign-in has been made yet.")?;
-        match format.as_str() {
-            "mermaid" => Ok(trace.to_mermaid()),
-            "json" => Ok(trace.to_json()),
-            _ => Err(format!("Unknown export format {format:?}.")),
-        }
-    })
-}
-
-/// Save the diagram the window drew as an SVG file in the Downloads folder; returns its path.
-#[tauri::command]
-pub fn save_flow_svg(app: AppHandle, svg: String) -> Result<String, String> {
-    crate::flow_file::save_svg(&app, &svg).map_err(|e| e.to_string())
-}
-
-/// Pick the provider for the next sign-in (while signed out). It is remembered for the next
-/// launch when a sign-in starts with it.
-#[tauri::command]
-pub fn select_provider(app: AppHandle, state: State<'_, AppState>, id: String) -> View {
-    match state.with_machine(|m| m.select(&id)) {
-        Some(view) => {
-            emit(&app, &view);
-            view
-        }
-        None => state.view(),
+pub async fn flow_export(owner: OwnerState<'_>, format: String) -> Result<String, String> {
+    let m = owner.machine().await;
+    let trace = m.trace().ok_or("No sign-in has been made yet.")?;
+    match format.as_str() {
+        "mermaid" => Ok(trace.to_mermaid()),
+        "json" => Ok(trace.to_json()),
+        _ => Err("Unknown export format.".into()),
     }
+}
+
+/// Save the last sign-in's sequence diagram, drawn by the core from the redacted trace, as
+/// an SVG file in the Downloads folder; returns its path.
+#[tauri::command]
+pub async fn save_flow_svg(app: AppHandle, owner: OwnerState<'_>) -> Result<String, String> {
+    let svg = {
+        let m = owner.machine().await;
+        m.trace()
+            .map(|t| t.to_svg())
+            .ok_or_else(|| SaveError::NoTrace.to_string())?
+    };
+    crate::flow_file::save_svg(&app, &svg).map_err(|e| e.to_string())
 }

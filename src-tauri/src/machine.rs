@@ -1,18 +1,25 @@
-//! The sign-in state machine: `SignedOut → Authorizing → Exchanging → SignedIn | Failed`.
-//! Pure Rust, no Tauri: every method returns what the UI should now show, and the caller
-//! emits it. Tokens stay in here; the [`View`] never carries one.
+//! The one owner of the session: what the window shows, the pending sign-in, the tokens in
+//! memory and what the keyring should hold are variants of one [`State`], never parallel
+//! fields. Pure Rust, no Tauri, no I/O: every method is one transition and returns what the
+//! window should now show; [`crate::owner`] serialises the transitions and does the I/O.
+//!
+//! `SignedOut → Starting → Authorizing → Exchanging → SignedIn | Failed`.
 
 use std::sync::Arc;
 
-use pixie_auth::{
-    Error, FlowTrace, PendingSignIn, Profile, Provider, SignedIn, Tokens, ValidatedCallback,
-};
+use pixie_auth::{FlowTrace, PendingSignIn, Profile, Provider, SignedIn, StoredSession, Tokens};
+use pixie_auth::{PendingLogout, ValidatedCallback};
 use serde::Serialize;
+use tokio::task::AbortHandle;
+
+use crate::error::AppError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     SignedOut,
+    /// Discovery (or the demo provider starting) before the browser opens.
+    Starting,
     Authorizing,
     Exchanging,
     SignedIn,
@@ -22,7 +29,7 @@ pub enum Phase {
 /// A failure as the person sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FailureView {
-    /// Stable code (see [`pixie_auth::Error::code`]).
+    /// Stable code (see [`AppError::code`]).
     pub code: String,
     /// Plain words.
     pub message: String,
@@ -30,8 +37,18 @@ pub struct FailureView {
     pub detail: String,
 }
 
-impl From<&Error> for FailureView {
-    fn from(e: &Error) -> Self {
+impl From<&AppError> for FailureView {
+    fn from(e: &AppError) -> Self {
+        Self {
+            code: e.code().to_owned(),
+            message: e.user_message(),
+            detail: e.to_string(),
+        }
+    }
+}
+
+impl From<&pixie_auth::Error> for FailureView {
+    fn from(e: &pixie_auth::Error) -> Self {
         Self {
             code: e.code().to_owned(),
             message: e.user_message(),
@@ -50,6 +67,9 @@ pub struct ProviderOption {
 /// Everything the window renders. Sent with every state change.
 #[derive(Clone, Debug, Serialize)]
 pub struct View {
+    /// Increases with every view made; the window draws only a newer one than it has
+    /// (command replies and pushed views travel different channels).
+    pub revision: u64,
     pub phase: Phase,
     /// The provider the next sign-in uses (or the signed-in account's).
     pub provider_id: String,
@@ -75,6 +95,76 @@ pub struct Notice {
     pub text: String,
 }
 
+/// A signed-in account and everything that belongs to its session.
+pub struct Account {
+    /// Which session this is: bumped on every sign-in, restore and sign-out, so late work
+    /// for an earlier session writes nothing.
+    pub epoch: u64,
+    pub profile: Profile,
+    /// The tokens in memory (`None` after a restore, until the first refresh).
+    pub tokens: Option<Tokens>,
+    /// What the keyring holds (or is about to hold) for this account.
+    pub kept: Option<StoredSession>,
+}
+
+impl Account {
+    /// The keyring user name of this account.
+    pub fn keyring_account(&self) -> String {
+        crate::keystore::account(&self.profile.provider_id, &self.profile.subject)
+    }
+}
+
+/// The session, and nothing beside it. (One value, held once: the size of its largest
+/// variant costs nothing worth a box.)
+#[allow(clippy::large_enum_variant)]
+pub enum State {
+    SignedOut,
+    Starting {
+        attempt: u64,
+    },
+    Authorizing {
+        attempt: u64,
+        provider: Arc<Provider>,
+        pending: PendingSignIn,
+        /// The loopback listener of this sign-in (RFC 8252 §7.3), if it uses one.
+        listener: Option<AbortHandle>,
+    },
+    Exchanging {
+        attempt: u64,
+        /// Kept only when the redirect came through the listener, which answers the browser
+        /// once the exchange is over and then closes itself.
+        listener: Option<AbortHandle>,
+    },
+    SignedIn(Account),
+    Failed(FailureView),
+}
+
+impl State {
+    fn phase(&self) -> Phase {
+        match self {
+            State::SignedOut => Phase::SignedOut,
+            State::Starting { .. } => Phase::Starting,
+            State::Authorizing { .. } => Phase::Authorizing,
+            State::Exchanging { .. } => Phase::Exchanging,
+            State::SignedIn(_) => Phase::SignedIn,
+            State::Failed(_) => Phase::Failed,
+        }
+    }
+}
+
+/// Leaving a state closes what it held open: its loopback listener.
+fn close(state: State) {
+    if let State::Authorizing {
+        listener: Some(l), ..
+    }
+    | State::Exchanging {
+        listener: Some(l), ..
+    } = state
+    {
+        l.abort();
+    }
+}
+
 /// What to do with a redirect that came in.
 pub enum RedirectOutcome {
     /// It belongs to no sign-in in progress: show the notice, change nothing else.
@@ -86,6 +176,7 @@ pub enum RedirectOutcome {
 }
 
 /// The work to finish a sign-in, taken out of the machine so no lock is held across I/O.
+/// The pending sign-in travels with the callback it validated.
 pub struct ExchangeJob {
     pub attempt: u64,
     pub provider: Arc<Provider>,
@@ -93,24 +184,38 @@ pub struct ExchangeJob {
     pub callback: ValidatedCallback,
 }
 
+/// How an exchange ended, for the owner (a value passed once, never stored).
+#[allow(clippy::large_enum_variant)]
+pub enum Finished {
+    /// The person left this attempt meanwhile; the tokens it got belong to nobody and are to
+    /// be revoked.
+    Stale(Option<Box<SignedIn>>),
+    Failed(View),
+    /// Signed in: save `kept` (if any) and the profile, under `epoch`.
+    SignedIn {
+        view: View,
+        epoch: u64,
+        kept: Option<StoredSession>,
+        profile: Profile,
+    },
+}
+
 pub struct Machine {
-    phase: Phase,
+    state: State,
     providers: Vec<ProviderOption>,
     selected: usize,
     config_error: Option<String>,
     attempt: u64,
-    pending: Option<(Arc<Provider>, PendingSignIn)>,
+    epoch: u64,
+    revision: u64,
     /// The last cancelled sign-in, so its late redirect is recognised and ignored politely.
     cancelled: Option<PendingSignIn>,
     /// The last redirect that was acted on, to recognise a second delivery of it.
     last_used_redirect: Option<String>,
-    profile: Option<Profile>,
-    tokens: Option<Tokens>,
-    error: Option<FailureView>,
     notice: Option<Notice>,
     notice_seq: u64,
-    /// The browser was sent to the provider's end-session endpoint and may come back.
-    awaiting_logout: bool,
+    /// The browser was sent to the provider's end-session endpoint with this `state`.
+    logout: Option<PendingLogout>,
     /// The steps of the last sign-in, for the sequence diagram.
     last_trace: Option<FlowTrace>,
 }
@@ -122,9 +227,6 @@ pub const NOTICE_ALREADY_USED: &str =
     "That sign-in link was already used, so Pixie ignored it the second time.";
 pub const NOTICE_CANCELLED: &str =
     "That sign-in link was for a sign-in you cancelled, so Pixie ignored it.";
-/// Where the provider sends the browser after RP-initiated logout.
-pub const LOGOUT_REDIRECT_URI: &str = "dev.pixie.app:/oauth/logout";
-
 pub const NOTICE_SESSION_ENDED: &str = "Your session has ended. Sign in again.";
 pub const NOTICE_SIGNED_OUT_IN_BROWSER: &str = "You're signed out in the browser too.";
 
@@ -151,43 +253,46 @@ impl Machine {
             .and_then(|id| providers.iter().position(|p| p.id == id))
             .unwrap_or(0);
         Self {
-            phase: Phase::SignedOut,
+            state: State::SignedOut,
             providers,
             selected,
             config_error,
             attempt: 0,
-            pending: None,
+            epoch: 0,
+            revision: 0,
             cancelled: None,
             last_used_redirect: None,
-            profile: None,
-            tokens: None,
-            error: None,
             notice: None,
             notice_seq: 0,
-            awaiting_logout: false,
+            logout: None,
             last_trace: None,
         }
     }
 
     pub fn phase(&self) -> Phase {
-        self.phase
+        self.state.phase()
     }
 
-    pub fn view(&self) -> View {
+    /// The view of the current state, with the next revision.
+    pub fn view(&mut self) -> View {
+        self.revision += 1;
+        let (profile, error) = match &self.state {
+            State::SignedIn(a) => (Some(a.profile.clone()), None),
+            State::Failed(e) => (None, Some(e.clone())),
+            _ => (None, None),
+        };
         View {
-            phase: self.phase,
+            revision: self.revision,
+            phase: self.state.phase(),
             provider_id: self.selected().id.clone(),
             provider_name: self.selected().name.clone(),
             providers: self.providers.clone(),
             config_error: self.config_error.clone(),
-            profile: self.profile.clone(),
-            error: self.error.clone(),
+            profile,
+            error,
             notice: self.notice.clone(),
             has_flow: self.last_trace.is_some(),
-            loopback: self
-                .pending
-                .as_ref()
-                .is_some_and(|(_, p)| p.redirect_uri().scheme() == "http"),
+            loopback: matches!(&self.state, State::Authorizing { pending, .. } if pending.redirect_uri().scheme() == "http"),
         }
     }
 
@@ -210,14 +315,17 @@ impl Machine {
         }
     }
 
+    fn set(&mut self, state: State) {
+        close(std::mem::replace(&mut self.state, state));
+    }
+
     /// Pick the provider for the next sign-in. Only while signed out (or on the error
     /// screen, which it leaves); `None` when the id is unknown or the moment is wrong.
     pub fn select(&mut self, id: &str) -> Option<View> {
-        if !matches!(self.phase, Phase::SignedOut | Phase::Failed) || !self.point_at(id) {
+        if !matches!(self.phase(), Phase::SignedOut | Phase::Failed) || !self.point_at(id) {
             return None;
         }
-        self.phase = Phase::SignedOut;
-        self.error = None;
+        self.set(State::SignedOut);
         Some(self.view())
     }
 
@@ -228,96 +336,120 @@ impl Machine {
 
     /// Show a passing message without changing the phase.
     pub fn notify(&mut self, text: &str) -> View {
-        self.set_notice(text);
-        self.view()
-    }
-
-    fn set_notice(&mut self, text: &str) {
         self.notice_seq += 1;
         self.notice = Some(Notice {
             id: self.notice_seq,
             text: text.to_owned(),
         });
+        self.view()
     }
 
-    /// A new sign-in replaces any pending one (design: one pending sign-in at a time).
-    /// Returns the attempt number, used to drop late results of an abandoned attempt.
-    pub fn begin(&mut self, provider: Arc<Provider>, pending: PendingSignIn) -> (u64, View) {
+    /// Sign in was clicked: `Some(attempt)` when a sign-in may start now. While one is
+    /// starting, waiting or exchanging, or while signed in, a click starts nothing (a second
+    /// click never opens a second tab).
+    pub fn start(&mut self) -> Option<(u64, View)> {
+        if !matches!(self.phase(), Phase::SignedOut | Phase::Failed) {
+            return None;
+        }
         self.attempt += 1;
+        self.notice = None;
+        self.set(State::Starting {
+            attempt: self.attempt,
+        });
+        Some((self.attempt, self.view()))
+    }
+
+    /// Whether `attempt` is the sign-in being started (not cancelled meanwhile).
+    pub fn is_starting(&self, attempt: u64) -> bool {
+        matches!(self.state, State::Starting { attempt: a } if a == attempt)
+    }
+
+    /// The request is built: wait for the browser. `None` (and the listener closed) when the
+    /// attempt was left meanwhile.
+    pub fn authorize(
+        &mut self,
+        attempt: u64,
+        provider: Arc<Provider>,
+        pending: PendingSignIn,
+        listener: Option<AbortHandle>,
+    ) -> Option<View> {
+        if !self.is_starting(attempt) {
+            if let Some(l) = listener {
+                l.abort();
+            }
+            return None;
+        }
         self.point_at(&provider.config().id);
         self.last_trace = Some(pending.trace().clone());
-        self.pending = Some((provider, pending));
-        self.phase = Phase::Authorizing;
-        self.error = None;
-        self.notice = None;
-        (self.attempt, self.view())
+        self.set(State::Authorizing {
+            attempt,
+            provider,
+            pending,
+            listener,
+        });
+        Some(self.view())
     }
 
-    /// Something went wrong before or while talking to the provider.
-    pub fn fail(&mut self, attempt: Option<u64>, error: &Error) -> Option<View> {
+    /// Something went wrong before or while talking to the provider. `attempt` names the
+    /// sign-in it belongs to (`None`: whatever is in progress).
+    pub fn fail(&mut self, attempt: Option<u64>, error: FailureView) -> Option<View> {
         if attempt.is_some_and(|a| a != self.attempt) {
             return None; // a stale result from an attempt the person already left
         }
-        if matches!(self.phase, Phase::SignedIn) {
+        if matches!(self.state, State::SignedIn(_)) {
             // Never lose a signed-in session to a failed side path.
-            self.set_notice(&error.user_message());
-            return Some(self.view());
+            return Some(self.notify(&error.message));
         }
-        self.pending = None;
-        self.phase = Phase::Failed;
-        self.error = Some(error.into());
+        self.set(State::Failed(error));
         Some(self.view())
     }
 
     /// The pending sign-in ran out of time.
     pub fn expire(&mut self, attempt: u64) -> Option<View> {
-        if attempt != self.attempt || self.phase != Phase::Authorizing {
+        if !matches!(self.state, State::Authorizing { attempt: a, .. } if a == attempt) {
             return None;
         }
-        self.fail(Some(attempt), &Error::Expired)
+        self.fail(Some(attempt), (&pixie_auth::Error::Expired).into())
     }
 
+    /// Cancel: stop whatever sign-in is starting, waiting or exchanging, or leave the error
+    /// screen. A signed-in session is not touched.
     pub fn cancel(&mut self) -> View {
-        if self.phase == Phase::Authorizing {
-            if let Some((_, pending)) = self.pending.take() {
+        match std::mem::replace(&mut self.state, State::SignedOut) {
+            State::Authorizing {
+                pending, listener, ..
+            } => {
+                if let Some(l) = listener {
+                    l.abort();
+                }
                 self.cancelled = Some(pending);
+                self.attempt += 1;
             }
-            self.attempt += 1;
-            self.phase = Phase::SignedOut;
-        } else if self.phase == Phase::Exchanging {
-            self.attempt += 1;
-            self.phase = Phase::SignedOut;
+            s @ (State::Starting { .. } | State::Exchanging { .. }) => {
+                close(s);
+                self.attempt += 1;
+            }
+            State::Failed(_) | State::SignedOut => {}
+            s @ State::SignedIn(_) => self.state = s,
         }
-        self.error = None;
         self.notice = None;
         self.view()
     }
 
-    /// Leave the error screen.
-    pub fn dismiss(&mut self) -> View {
-        if self.phase == Phase::Failed {
-            self.phase = Phase::SignedOut;
-            self.error = None;
-        }
-        self.view()
+    /// Sent the browser to the provider's end-session endpoint: only the return that carries
+    /// this logout's `state` is recognised.
+    pub fn expect_logout_return(&mut self, logout: PendingLogout) {
+        self.logout = Some(logout);
     }
 
-    pub fn expect_logout_return(&mut self) {
-        self.awaiting_logout = true;
-    }
-
-    /// Feed a redirect from any of the three OS paths (or pasted by the person).
-    pub fn redirect(&mut self, raw: &str) -> RedirectOutcome {
-        if self.awaiting_logout && raw.split('?').next() == Some(LOGOUT_REDIRECT_URI) {
-            self.awaiting_logout = false;
-            self.set_notice(NOTICE_SIGNED_OUT_IN_BROWSER);
-            return RedirectOutcome::Ignored(self.view());
+    /// Feed a redirect from any of the OS paths, the paste box, or (`via_listener`) the
+    /// loopback listener.
+    pub fn redirect(&mut self, raw: &str, via_listener: bool) -> RedirectOutcome {
+        if self.logout.as_ref().is_some_and(|l| l.is_return(raw)) {
+            self.logout = None;
+            return RedirectOutcome::Ignored(self.notify(NOTICE_SIGNED_OUT_IN_BROWSER));
         }
-        let Some((_, pending)) = self
-            .pending
-            .as_ref()
-            .filter(|_| self.phase == Phase::Authorizing)
-        else {
+        let State::Authorizing { pending, .. } = &self.state else {
             let text =
                 if self.last_used_redirect.as_deref() == Some(raw) {
                     NOTICE_ALREADY_USED
@@ -328,21 +460,35 @@ impl Machine {
                 } else {
                     NOTICE_NOT_IN_PROGRESS
                 };
-            self.set_notice(text);
-            return RedirectOutcome::Ignored(self.view());
+            return RedirectOutcome::Ignored(self.notify(text));
         };
         match pending.validate_callback(raw) {
             Ok(callback) => {
-                let Some((provider, pending)) = self.pending.take() else {
-                    return RedirectOutcome::Ignored(self.view());
+                let State::Authorizing {
+                    attempt,
+                    provider,
+                    pending,
+                    listener,
+                } = std::mem::replace(&mut self.state, State::SignedOut)
+                else {
+                    unreachable!("matched above");
+                };
+                // A redirect that came another way closes the listener now; the listener's
+                // own stays open to answer the browser when the exchange is over.
+                let listener = match listener {
+                    Some(l) if !via_listener => {
+                        l.abort();
+                        None
+                    }
+                    other => other,
                 };
                 self.last_used_redirect = Some(raw.to_owned());
-                self.phase = Phase::Exchanging;
+                self.state = State::Exchanging { attempt, listener };
                 self.notice = None;
                 RedirectOutcome::Exchange {
                     view: self.view(),
                     job: Box::new(ExchangeJob {
-                        attempt: self.attempt,
+                        attempt,
                         provider,
                         pending,
                         callback,
@@ -351,14 +497,13 @@ impl Machine {
             }
             Err(e) if e.is_unrelated() => {
                 tracing::info!(reason = %e, "ignored a redirect that is not this sign-in's");
-                self.set_notice(NOTICE_FOREIGN);
-                RedirectOutcome::Ignored(self.view())
+                RedirectOutcome::Ignored(self.notify(NOTICE_FOREIGN))
             }
             Err(e) => {
                 tracing::warn!(reason = %e, "the sign-in's redirect ended it");
                 self.last_used_redirect = Some(raw.to_owned());
-                let error = Error::from(e);
-                match self.fail(None, &error) {
+                let error = pixie_auth::Error::from(e);
+                match self.fail(None, (&error).into()) {
                     Some(view) => RedirectOutcome::Failed(view),
                     None => RedirectOutcome::Ignored(self.view()),
                 }
@@ -366,72 +511,119 @@ impl Machine {
         }
     }
 
-    /// The exchange finished.
-    pub fn finish(&mut self, attempt: u64, result: Result<SignedIn, Error>) -> Option<View> {
-        if attempt != self.attempt || self.phase != Phase::Exchanging {
-            return None;
+    /// The exchange of `attempt` finished.
+    pub fn finish(
+        &mut self,
+        attempt: u64,
+        provider: &Provider,
+        result: Result<SignedIn, AppError>,
+    ) -> Finished {
+        let current = matches!(self.state, State::Exchanging { attempt: a, .. } if a == attempt);
+        if !current {
+            return Finished::Stale(result.ok().map(Box::new));
         }
         match result {
             Ok(done) => {
-                self.phase = Phase::SignedIn;
-                self.error = None;
+                // The listener (if it brought the redirect) answers the browser and closes
+                // itself; it is not aborted here.
+                self.state = State::SignedOut;
+                self.epoch += 1;
                 if let Some(e) = &done.picture_error {
-                    self.set_notice(&e.user_message());
+                    self.notify(&e.user_message());
                 }
-                self.profile = Some(done.profile);
-                self.tokens = Some(done.tokens);
-                Some(self.view())
+                let kept = StoredSession::from_tokens(provider, &done.tokens, None);
+                let profile = done.profile.clone();
+                self.state = State::SignedIn(Account {
+                    epoch: self.epoch,
+                    profile: done.profile,
+                    tokens: Some(done.tokens),
+                    kept: kept.clone(),
+                });
+                Finished::SignedIn {
+                    view: self.view(),
+                    epoch: self.epoch,
+                    kept,
+                    profile,
+                }
             }
-            Err(e) => self.fail(Some(attempt), &e),
+            Err(e) => match self.fail(Some(attempt), (&e).into()) {
+                Some(view) => Finished::Failed(view),
+                None => Finished::Stale(None),
+            },
         }
     }
 
-    /// Show the cached profile at launch while the session is refreshed in the background.
-    pub fn restore(&mut self, profile: Profile) -> View {
-        if self.phase == Phase::SignedOut {
-            self.phase = Phase::SignedIn;
-            self.point_at(&profile.provider_id);
-            self.profile = Some(profile);
+    /// Show the cached profile at launch while the session is read back and refreshed.
+    /// Returns the new session's epoch.
+    pub fn restore(&mut self, profile: Profile) -> Option<(u64, View)> {
+        if self.phase() != Phase::SignedOut {
+            return None;
         }
-        self.view()
+        self.epoch += 1;
+        self.point_at(&profile.provider_id);
+        self.state = State::SignedIn(Account {
+            epoch: self.epoch,
+            profile,
+            tokens: None,
+            kept: None,
+        });
+        Some((self.epoch, self.view()))
     }
 
-    /// The tokens of the signed-in session, kept here and nowhere else.
-    pub fn tokens(&self) -> Option<&Tokens> {
-        self.tokens.as_ref()
+    /// The epoch of the signed-in session, if there is one.
+    pub fn signed_in_epoch(&self) -> Option<u64> {
+        match &self.state {
+            State::SignedIn(a) => Some(a.epoch),
+            _ => None,
+        }
     }
 
-    /// New tokens from a refresh, and the profile they fetched.
-    pub fn refreshed(&mut self, tokens: Tokens, profile: Option<Profile>) -> Option<View> {
-        if self.phase != Phase::SignedIn {
-            return None; // signed out meanwhile: drop them
+    /// The signed-in account, if it is still session `epoch`.
+    pub fn account(&self, epoch: u64) -> Option<&Account> {
+        match &self.state {
+            State::SignedIn(a) if a.epoch == epoch => Some(a),
+            _ => None,
         }
-        self.tokens = Some(tokens);
-        if let Some(p) = profile {
-            self.profile = Some(p);
+    }
+
+    /// The same, to change.
+    pub fn account_mut(&mut self, epoch: u64) -> Option<&mut Account> {
+        match &mut self.state {
+            State::SignedIn(a) if a.epoch == epoch => Some(a),
+            _ => None,
         }
+    }
+
+    /// A new profile for session `epoch` (after a refresh).
+    pub fn profile_refreshed(&mut self, epoch: u64, profile: Profile) -> Option<View> {
+        self.account_mut(epoch)?.profile = profile;
         Some(self.view())
     }
 
-    /// The provider no longer honours the session (revoked, expired, reused): back to the
-    /// sign-in screen with a word on why.
-    pub fn session_ended(&mut self, text: &str) -> View {
-        if matches!(self.phase, Phase::SignedIn) {
-            self.tokens = None;
-            self.profile = None;
-            self.phase = Phase::SignedOut;
-        }
-        self.set_notice(text);
-        self.view()
+    /// The provider (or the keyring) ended session `epoch`: back to the sign-in screen with a
+    /// word on why. Returns the account, whose keyring entry and cache are to be removed.
+    pub fn end_session(&mut self, epoch: u64, text: &str) -> Option<(Account, View)> {
+        self.account(epoch)?;
+        let State::SignedIn(account) = std::mem::replace(&mut self.state, State::SignedOut) else {
+            return None;
+        };
+        self.epoch += 1;
+        Some((account, self.notify(text)))
     }
 
-    pub fn sign_out(&mut self) -> (Option<Tokens>, View) {
-        let tokens = self.tokens.take();
-        self.profile = None;
-        self.pending = None;
-        self.phase = Phase::SignedOut;
-        self.error = None;
+    /// Sign out: the account leaves the state at once (nothing can refresh or save it any
+    /// more); the caller revokes its tokens and deletes its entry and cache.
+    pub fn sign_out(&mut self) -> (Option<Account>, View) {
+        let account = match std::mem::replace(&mut self.state, State::SignedOut) {
+            State::SignedIn(a) => Some(a),
+            other => {
+                close(other);
+                None
+            }
+        };
+        self.epoch += 1;
+        self.attempt += 1;
         self.notice = None;
-        (tokens, self.view())
+        (account, self.view())
     }
 }

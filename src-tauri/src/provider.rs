@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use pixie_auth::config;
-use pixie_auth::{Error, HttpClient, Provider, ProviderConfig};
+use pixie_auth::{HttpClient, Provider, ProviderConfig};
 use pixie_dev_idp::{DevIdp, IdpConfig, PIXIE_CLIENT_ID, PIXIE_REDIRECT_URI};
 
+use crate::error::AppError;
+use crate::keystore::BoxFuture;
 use crate::machine::ProviderOption;
 
 /// Where `providers.toml` is, instead of the XDG config dir.
@@ -188,9 +190,9 @@ impl Registry {
 
     /// The provider `id`, discovered (or, for the demo, started) on first use. A failure is
     /// not kept: the next call tries again (the network may be back).
-    pub async fn provider(&self, id: &str) -> Result<Arc<Provider>, Error> {
+    pub async fn provider(&self, id: &str) -> Result<Arc<Provider>, AppError> {
         let Some((_, config)) = self.configs.iter().find(|(o, _)| o.id == id) else {
-            return Err(Error::Config(format!("there is no provider `{id}`")));
+            return Err(AppError::UnknownProvider(id.to_owned()));
         };
         let cell = self
             .started
@@ -200,7 +202,7 @@ impl Registry {
             .or_default()
             .clone();
         cell.get_or_try_init(|| async {
-            let http = HttpClient::new().map_err(|e| Error::Config(e.to_string()))?;
+            let http = HttpClient::new().map_err(|e| pixie_auth::Error::Config(e.to_string()))?;
             let provider = match config {
                 Some(config) => Provider::discover(config.clone(), http).await?,
                 None => self.start_demo(http).await?,
@@ -211,7 +213,7 @@ impl Registry {
         .cloned()
     }
 
-    async fn start_demo(&self, http: HttpClient) -> Result<Provider, Error> {
+    async fn start_demo(&self, http: HttpClient) -> Result<Provider, AppError> {
         // A stable port and key across launches keep the issuer, and so the saved session,
         // valid.
         let idp = DevIdp::start(IdpConfig {
@@ -220,7 +222,7 @@ impl Registry {
             ..IdpConfig::default()
         })
         .await
-        .map_err(|e| Error::Config(format!("the demo provider could not start: {e}")))?;
+        .map_err(|e| AppError::DemoProvider(e.to_string()))?;
         let config = ProviderConfig::new(
             DEMO_ID,
             DEMO_NAME,
@@ -229,7 +231,21 @@ impl Registry {
             PIXIE_REDIRECT_URI,
         );
         *self.idp.lock().unwrap_or_else(|p| p.into_inner()) = Some(idp);
-        Provider::discover(config, http).await
+        Ok(Provider::discover(config, http).await?)
+    }
+}
+
+impl crate::owner::Providers for Registry {
+    fn provider<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Arc<Provider>, AppError>> {
+        Box::pin(Registry::provider(self, id))
+    }
+
+    fn contains(&self, id: &str) -> bool {
+        Registry::contains(self, id)
+    }
+
+    fn remember(&self, id: &str) {
+        Registry::remember(self, id)
     }
 }
 

@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
+use pixie_app::error::AppError;
 use pixie_app::machine::{
-    Machine, NOTICE_ALREADY_USED, NOTICE_CANCELLED, NOTICE_FOREIGN, NOTICE_NOT_IN_PROGRESS, Phase,
-    RedirectOutcome, View,
+    Finished, Machine, NOTICE_ALREADY_USED, NOTICE_CANCELLED, NOTICE_FOREIGN,
+    NOTICE_NOT_IN_PROGRESS, Phase, RedirectOutcome, View,
 };
 use pixie_auth::{HttpClient, Provider, ProviderConfig};
 use pixie_dev_idp::browser::{Answer, answer};
@@ -30,6 +31,16 @@ fn notice(view: &View) -> &str {
     view.notice.as_ref().map(|n| n.text.as_str()).unwrap_or("")
 }
 
+trait Redirect {
+    fn redirect_(&mut self, raw: &str) -> RedirectOutcome;
+}
+
+impl Redirect for Machine {
+    fn redirect_(&mut self, raw: &str) -> RedirectOutcome {
+        self.redirect(raw, false)
+    }
+}
+
 fn ignored(outcome: RedirectOutcome) -> View {
     match outcome {
         RedirectOutcome::Ignored(v) => v,
@@ -40,11 +51,23 @@ fn ignored(outcome: RedirectOutcome) -> View {
 
 /// Start a sign-in and return the redirect the provider sends the browser to.
 async fn start(m: &mut Machine, provider: &Arc<Provider>, a: Answer<'_>) -> (u64, String) {
+    let (attempt, view) = m.start().expect("a sign-in may start");
+    assert_eq!(view.phase, Phase::Starting);
+    assert!(m.start().is_none(), "a second click starts nothing");
     let pending = provider.start_sign_in().unwrap();
     let url = pending.authorization_url().to_string();
-    let (attempt, view) = m.begin(provider.clone(), pending);
+    let view = m
+        .authorize(attempt, provider.clone(), pending, None)
+        .unwrap();
     assert_eq!(view.phase, Phase::Authorizing);
     (attempt, answer(&url, a).await.unwrap())
+}
+
+fn finished(f: Finished) -> Option<View> {
+    match f {
+        Finished::Stale(_) => None,
+        Finished::Failed(v) | Finished::SignedIn { view: v, .. } => Some(v),
+    }
 }
 
 #[tokio::test]
@@ -52,30 +75,30 @@ async fn a_full_sign_in_with_every_kind_of_stray_link() {
     let (_idp, provider, mut m) = setup().await;
 
     // No sign-in yet: a link is ignored with a notice.
-    let v = ignored(m.redirect("dev.pixie.app:/oauth/callback?code=x&state=y"));
+    let v = ignored(m.redirect_("dev.pixie.app:/oauth/callback?code=x&state=y"));
     assert_eq!(v.phase, Phase::SignedOut);
     assert_eq!(notice(&v), NOTICE_NOT_IN_PROGRESS);
 
     // Cancelled sign-in: its late redirect is recognised.
     let (_, late) = start(&mut m, &provider, Answer::Preset("ada")).await;
     assert_eq!(m.cancel().phase, Phase::SignedOut);
-    assert_eq!(notice(&ignored(m.redirect(&late))), NOTICE_CANCELLED);
+    assert_eq!(notice(&ignored(m.redirect_(&late))), NOTICE_CANCELLED);
 
     // A forged link while pending keeps the sign-in open.
     let (attempt, genuine) = start(&mut m, &provider, Answer::Named("Ada Lovelace")).await;
-    let v = ignored(m.redirect("dev.pixie.app:/oauth/callback?code=forged&state=forged"));
+    let v = ignored(m.redirect_("dev.pixie.app:/oauth/callback?code=forged&state=forged"));
     assert_eq!((v.phase, notice(&v)), (Phase::Authorizing, NOTICE_FOREIGN));
-    let v = ignored(m.redirect("dev.pixie.evil:/oauth/callback?code=a&state=b"));
+    let v = ignored(m.redirect_("dev.pixie.evil:/oauth/callback?code=a&state=b"));
     assert_eq!(v.phase, Phase::Authorizing);
 
     // The genuine one is exchanged.
-    let RedirectOutcome::Exchange { view, job } = m.redirect(&genuine) else {
+    let RedirectOutcome::Exchange { view, job } = m.redirect_(&genuine) else {
         panic!("the genuine redirect should be exchanged");
     };
     assert_eq!(view.phase, Phase::Exchanging);
     assert_eq!(job.attempt, attempt);
     // Delivered twice: the second is ignored while exchanging...
-    assert_eq!(notice(&ignored(m.redirect(&genuine))), NOTICE_ALREADY_USED);
+    assert_eq!(notice(&ignored(m.redirect_(&genuine))), NOTICE_ALREADY_USED);
     let result = job.provider.complete(&job.pending, &job.callback).await;
     let access = result
         .as_ref()
@@ -84,11 +107,11 @@ async fn a_full_sign_in_with_every_kind_of_stray_link() {
         .access_token
         .secret()
         .clone();
-    let v = m.finish(job.attempt, result).unwrap();
+    let v = finished(m.finish(job.attempt, &job.provider, result.map_err(AppError::from))).unwrap();
     assert_eq!(v.phase, Phase::SignedIn);
     assert_eq!(v.profile.as_ref().unwrap().name, "Ada Lovelace");
     // ...and after.
-    let v = ignored(m.redirect(&genuine));
+    let v = ignored(m.redirect_(&genuine));
     assert_eq!(
         (v.phase, notice(&v)),
         (Phase::SignedIn, NOTICE_ALREADY_USED)
@@ -99,8 +122,8 @@ async fn a_full_sign_in_with_every_kind_of_stray_link() {
     assert!(!json.contains(&access));
     assert!(!json.contains("token"));
 
-    let (tokens, v) = m.sign_out();
-    assert!(tokens.is_some());
+    let (account, v) = m.sign_out();
+    assert!(account.is_some_and(|a| a.tokens.is_some() && a.kept.is_some()));
     assert_eq!(v.phase, Phase::SignedOut);
     assert!(v.profile.is_none());
 }
@@ -109,7 +132,7 @@ async fn a_full_sign_in_with_every_kind_of_stray_link() {
 async fn an_error_redirect_ends_the_sign_in_and_try_again_works() {
     let (_idp, provider, mut m) = setup().await;
     let (_, denied) = start(&mut m, &provider, Answer::Deny).await;
-    let RedirectOutcome::Failed(v) = m.redirect(&denied) else {
+    let RedirectOutcome::Failed(v) = m.redirect_(&denied) else {
         panic!("a denial ends the sign-in");
     };
     assert_eq!(v.phase, Phase::Failed);
@@ -117,20 +140,26 @@ async fn an_error_redirect_ends_the_sign_in_and_try_again_works() {
     // Try again replaces the failure with a fresh pending sign-in.
     let (_, ok) = start(&mut m, &provider, Answer::Preset("grace")).await;
     assert!(m.view().error.is_none());
-    assert!(matches!(m.redirect(&ok), RedirectOutcome::Exchange { .. }));
+    assert!(matches!(m.redirect_(&ok), RedirectOutcome::Exchange { .. }));
 }
 
 #[tokio::test]
 async fn late_results_of_an_abandoned_attempt_are_dropped() {
     let (_idp, provider, mut m) = setup().await;
     let (_, redirect) = start(&mut m, &provider, Answer::Preset("ada")).await;
-    let RedirectOutcome::Exchange { job, .. } = m.redirect(&redirect) else {
+    let RedirectOutcome::Exchange { job, .. } = m.redirect_(&redirect) else {
         panic!("exchange");
     };
     // The person cancels while the exchange is in flight.
     assert_eq!(m.cancel().phase, Phase::SignedOut);
     let result = job.provider.complete(&job.pending, &job.callback).await;
-    assert!(m.finish(job.attempt, result).is_none());
+    assert!(
+        matches!(
+            m.finish(job.attempt, &job.provider, result.map_err(AppError::from)),
+            Finished::Stale(Some(_))
+        ),
+        "the late tokens are handed back to be revoked"
+    );
     assert_eq!(m.phase(), Phase::SignedOut);
     // And an expiry timer of an old attempt changes nothing.
     assert!(m.expire(job.attempt).is_none());
@@ -143,7 +172,7 @@ async fn a_pending_sign_in_expires() {
     let v = m.expire(attempt).unwrap();
     assert_eq!(v.phase, Phase::Failed);
     assert_eq!(v.error.unwrap().code, "expired");
-    assert_eq!(m.dismiss().phase, Phase::SignedOut);
+    assert_eq!(m.cancel().phase, Phase::SignedOut);
 }
 
 #[tokio::test]
@@ -175,7 +204,7 @@ async fn the_provider_is_picked_only_while_signed_out_and_a_restore_points_at_it
     assert!(!m.view().loopback, "a deep-link sign-in");
     assert!(m.select("work").is_none());
     assert_eq!(m.view().provider_id, "demo");
-    let _ = m.redirect(&redirect);
+    let _ = m.redirect_(&redirect);
     assert!(m.select("work").is_none(), "nor while exchanging");
 
     // A restored session shows the provider it belongs to.
@@ -192,7 +221,7 @@ async fn the_provider_is_picked_only_while_signed_out_and_a_restore_points_at_it
         issuer: "http://127.0.0.1:1".into(),
         provider_id: "demo".into(),
     };
-    let v = m.restore(profile);
+    let (_, v) = m.restore(profile).unwrap();
     assert_eq!((v.phase, v.provider_id.as_str()), (Phase::SignedIn, "demo"));
     assert!(m.select("work").is_none(), "signed in: sign out first");
 }
@@ -204,6 +233,9 @@ async fn a_loopback_sign_in_says_so_to_the_window() {
         .await
         .unwrap();
     let pending = provider.start_sign_in_to(listener.redirect_uri()).unwrap();
-    let (_, view) = m.begin(provider.clone(), pending);
+    let (attempt, _) = m.start().unwrap();
+    let view = m
+        .authorize(attempt, provider.clone(), pending, None)
+        .unwrap();
     assert!(view.loopback);
 }

@@ -1,0 +1,698 @@
+//! The one place every lifecycle step goes through: start, redirect, exchange, save,
+//! restore, refresh, sign-out, cancel and expire. The [`Machine`] (the session and nothing
+//! beside it) sits behind one async lock, held across each transition *and* the keyring and
+//! cache writes that belong to it, so a sign-out that comes during a save, a restore or a
+//! refresh waits for it and then finds everything it has to revoke and delete. Work the
+//! person may want to interrupt (discovery, waiting for the browser, the exchange) runs
+//! outside the lock and comes back as a transition that checks it is still current.
+//!
+//! Nothing here knows Tauri: the window, the browser, the keyring and the providers are
+//! traits, so the races can be tested with a keyring as slow as a test likes.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use pixie_auth::config::RedirectMode;
+use pixie_auth::loopback::{Answer, LoopbackListener, Reply};
+use pixie_auth::{PendingSignIn, Provider, StoredSession, Tokens};
+use tokio::sync::MutexGuard;
+
+use crate::browser::Browser;
+use crate::cache;
+use crate::error::AppError;
+use crate::keystore::{BoxFuture, KeyringError, Keystore};
+use crate::machine::{
+    Account, ExchangeJob, Finished, Machine, NOTICE_SESSION_ENDED, RedirectOutcome, View,
+};
+
+/// Where the provider sends the browser after RP-initiated logout.
+pub const LOGOUT_REDIRECT_URI: &str = "dev.pixie.app:/oauth/logout";
+/// How long the work after the redirect (exchange, ID token, userinfo, picture) may take.
+pub const COMPLETE_DEADLINE: Duration = Duration::from_secs(45);
+/// Refresh this long before the access token expires.
+const REFRESH_AHEAD: Duration = Duration::from_secs(60);
+/// After a failed refresh that may pass (offline), try again after this.
+const RETRY_AFTER: Duration = Duration::from_secs(30);
+
+pub const NOTICE_PROVIDER_REMOVED: &str =
+    "The provider of your saved sign-in is no longer in providers.toml, so Pixie signed you out.";
+pub const NOTICE_OFFLINE: &str = "Pixie couldn't reach the provider to renew your session. It will keep trying; you stay signed in.";
+pub const NOTICE_NOT_TOLD: &str =
+    "You're signed out of Pixie, but the provider couldn't be told (are you offline?).";
+
+/// The providers on offer.
+pub trait Providers: Send + Sync {
+    /// The provider `id`, discovered (or started) on first use.
+    fn provider<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Arc<Provider>, AppError>>;
+    /// Whether `id` is still configured.
+    fn contains(&self, id: &str) -> bool;
+    /// Remember `id` as the one used last.
+    fn remember(&self, id: &str);
+}
+
+/// Where views go: the window (and the event log), or a recorder in tests.
+pub trait Window: Send + Sync {
+    fn show(&self, view: &View);
+    /// Bring the window to the front (a redirect arrived).
+    fn focus(&self) {}
+}
+
+/// What became of a redirect, for a caller that answers someone (the loopback listener).
+pub enum Delivered {
+    /// Not this sign-in's: a notice, nothing else changed.
+    Ignored,
+    /// It ended the sign-in; the plain-words reason.
+    Failed(String),
+    /// It is the sign-in's: exchange the code with [`Owner::exchange`].
+    Exchange(Box<ExchangeJob>),
+}
+
+pub struct Owner {
+    machine: tokio::sync::Mutex<Machine>,
+    /// The last view sent, so the window can be answered while a keyring call holds the lock.
+    shown: Mutex<View>,
+    keystore: Arc<dyn Keystore>,
+    providers: Arc<dyn Providers>,
+    browser: Arc<dyn Browser>,
+    window: Arc<dyn Window>,
+    cache_dir: Option<PathBuf>,
+}
+
+fn spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
+    tauri::async_runtime::spawn(f);
+}
+
+/// A copy of the tokens good for fetching the profile without holding the lock.
+fn for_profile(t: &Tokens) -> Tokens {
+    Tokens {
+        access_token: openidconnect::AccessToken::new(t.access_token.secret().clone()),
+        refresh_token: None,
+        id_token: t.id_token.clone(),
+        expires_at: t.expires_at,
+        subject: t.subject.clone(),
+    }
+}
+
+/// Everything of a session that the provider can be asked to revoke (RFC 7009 §2.1): the
+/// refresh token (which takes the grant with it), else the access token.
+fn to_revoke(
+    provider: &Provider,
+    tokens: Option<&Tokens>,
+    kept: Option<&StoredSession>,
+) -> Option<StoredSession> {
+    let refresh_token = kept
+        .and_then(|k| k.refresh_token.clone())
+        .or_else(|| tokens.and_then(|t| t.refresh_token.as_ref().map(|r| r.secret().clone())));
+    let access_token = tokens
+        .map(|t| t.access_token.secret().clone())
+        .or_else(|| kept.and_then(|k| k.access_token.clone()));
+    if refresh_token.is_none() && access_token.is_none() {
+        return None;
+    }
+    Some(StoredSession {
+        provider_id: provider.config().id.clone(),
+        issuer: provider.issuer().to_owned(),
+        subject: String::new(),
+        refresh_token,
+        access_token,
+        id_token: None,
+    })
+}
+
+fn keyring_save_message(e: &KeyringError) -> String {
+    format!(
+        "Pixie couldn't save your sign-in to the system keyring: {e}. You'll stay signed in until you quit."
+    )
+}
+
+/// What a provider without RFC 7009 revocation leaves behind, in words.
+fn not_revocable_message(provider: &Provider) -> String {
+    let name = &provider.config().display_name;
+    let where_ = if provider.issuer().contains("github.com") {
+        " (github.com \u{2192} Settings \u{2192} Applications)".to_owned()
+    } else {
+        String::new()
+    };
+    format!(
+        "You're signed out of Pixie. {name} gives apps no way to end their access, so it stays valid until you remove Pixie in your {name} account settings{where_}."
+    )
+}
+
+impl Owner {
+    pub fn new(
+        mut machine: Machine,
+        keystore: Arc<dyn Keystore>,
+        providers: Arc<dyn Providers>,
+        browser: Arc<dyn Browser>,
+        window: Arc<dyn Window>,
+        cache_dir: Option<PathBuf>,
+    ) -> Arc<Self> {
+        let shown = Mutex::new(machine.view());
+        Arc::new(Self {
+            machine: tokio::sync::Mutex::new(machine),
+            shown,
+            keystore,
+            providers,
+            browser,
+            window,
+            cache_dir,
+        })
+    }
+
+    /// The newest view sent to the window (never waits for the keyring).
+    pub fn current_view(&self) -> View {
+        self.shown.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Send a view. Called with the machine locked, so views leave in the order made.
+    fn show(&self, view: View) {
+        {
+            let mut shown = self.shown.lock().unwrap_or_else(|p| p.into_inner());
+            if view.revision > shown.revision {
+                *shown = view.clone();
+            }
+        }
+        self.window.show(&view);
+    }
+
+    /// The machine, for a short look (the flow diagram). Waits for a transition in progress.
+    pub async fn machine(&self) -> MutexGuard<'_, Machine> {
+        self.machine.lock().await
+    }
+
+    /// Show a passing message without changing the phase.
+    pub async fn notify(&self, text: &str) {
+        let mut m = self.machine.lock().await;
+        let view = m.notify(text);
+        self.show(view);
+    }
+
+    /// Pick the provider for the next sign-in.
+    pub async fn select_provider(&self, id: &str) -> View {
+        let mut m = self.machine.lock().await;
+        if let Some(view) = m.select(id) {
+            self.show(view);
+        }
+        drop(m);
+        self.current_view()
+    }
+
+    /// Sign in was clicked: "Contacting …" while the provider is discovered (Cancel works),
+    /// then the browser. A click while one is under way starts nothing.
+    pub async fn sign_in(self: &Arc<Self>) -> View {
+        let (attempt, id) = {
+            let mut m = self.machine.lock().await;
+            let Some((attempt, view)) = m.start() else {
+                drop(m);
+                return self.current_view();
+            };
+            self.show(view);
+            (attempt, m.selected_id().to_owned())
+        };
+        let prepared = self.prepare(&id).await;
+        let mut m = self.machine.lock().await;
+        let (provider, pending, listener) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(code = e.code(), error = %e, "sign-in could not start");
+                if let Some(view) = m.fail(Some(attempt), (&e).into()) {
+                    self.show(view);
+                }
+                drop(m);
+                return self.current_view();
+            }
+        };
+        let url = pending.authorization_url().clone();
+        let listener = listener.map(|l| {
+            tauri::async_runtime::spawn(self.clone().serve_loopback(l))
+                .inner()
+                .abort_handle()
+        });
+        let Some(view) = m.authorize(attempt, provider.clone(), pending, listener) else {
+            drop(m);
+            return self.current_view(); // cancelled while the provider was being reached
+        };
+        self.providers.remember(&provider.config().id);
+        self.show(view);
+        if let Err(e) = self.browser.open(&url) {
+            tracing::warn!(error = %e, "could not open the browser");
+            if let Some(view) = m.fail(Some(attempt), (&AppError::from(e)).into()) {
+                self.show(view);
+            }
+        } else {
+            // Design: a pending sign-in times out; a browser closed mid-way never leaves us
+            // waiting.
+            let owner = self.clone();
+            spawn(async move {
+                tokio::time::sleep(pixie_auth::signin::SIGN_IN_TIMEOUT).await;
+                let mut m = owner.machine.lock().await;
+                if let Some(view) = m.expire(attempt) {
+                    owner.show(view);
+                }
+            });
+        }
+        drop(m);
+        self.current_view()
+    }
+
+    /// Discovery, the loopback listener when the provider uses one, and the request.
+    async fn prepare(
+        &self,
+        id: &str,
+    ) -> Result<(Arc<Provider>, PendingSignIn, Option<LoopbackListener>), AppError> {
+        let provider = self.providers.provider(id).await?;
+        // RFC 8252 §7.3: a loopback redirect gets a listener of its own for this sign-in.
+        let listener = match provider.config().redirect {
+            RedirectMode::Loopback => Some(
+                LoopbackListener::bind(provider.redirect_uri().path())
+                    .await
+                    .map_err(|e| AppError::Listener(e.to_string()))?,
+            ),
+            RedirectMode::DeepLink => None,
+        };
+        let pending = match &listener {
+            Some(l) => provider.start_sign_in_to(l.redirect_uri())?,
+            None => provider.start_sign_in()?,
+        };
+        Ok((provider, pending, listener))
+    }
+
+    /// The loopback listener of one sign-in (RFC 8252 §7.3): every request on the callback
+    /// path takes the same way as a deep link; the browser is told how the sign-in went and
+    /// the listener closes after the first redirect that settles it.
+    async fn serve_loopback(self: Arc<Self>, listener: LoopbackListener) {
+        let served = listener
+            .serve(|url| {
+                let owner = self.clone();
+                async move {
+                    match owner.redirect(&url, true).await {
+                        Delivered::Ignored => Reply::Listen(Answer::Ignored),
+                        Delivered::Failed(message) => Reply::Finish(Answer::Failed(message), ()),
+                        Delivered::Exchange(job) => match owner.exchange(job).await {
+                            Ok(()) => Reply::Finish(Answer::SignedIn, ()),
+                            Err(message) => Reply::Finish(Answer::Failed(message), ()),
+                        },
+                    }
+                }
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::warn!(error = %e, "the loopback listener stopped");
+        }
+    }
+
+    /// Stop waiting (or leave the error screen).
+    pub async fn cancel(&self) -> View {
+        let mut m = self.machine.lock().await;
+        let view = m.cancel();
+        self.show(view);
+        drop(m);
+        self.current_view()
+    }
+
+    /// The one entry for redirects: cold start, a running app, a second process, a paste, or
+    /// (`via_listener`) the loopback listener.
+    pub async fn redirect(&self, raw: &str, via_listener: bool) -> Delivered {
+        tracing::info!(len = raw.len(), "a sign-in redirect arrived");
+        self.window.focus();
+        let mut m = self.machine.lock().await;
+        match m.redirect(raw, via_listener) {
+            RedirectOutcome::Ignored(view) => {
+                self.show(view);
+                Delivered::Ignored
+            }
+            RedirectOutcome::Failed(view) => {
+                let message = view
+                    .error
+                    .as_ref()
+                    .map(|e| e.message.clone())
+                    .unwrap_or_else(|| "The sign-in did not finish.".into());
+                self.show(view);
+                Delivered::Failed(message)
+            }
+            RedirectOutcome::Exchange { view, job } => {
+                self.show(view);
+                Delivered::Exchange(job)
+            }
+        }
+    }
+
+    /// A redirect from anywhere but the listener, carried through to the end.
+    pub async fn deliver(self: &Arc<Self>, raw: &str) {
+        if let Delivered::Exchange(job) = self.redirect(raw, false).await {
+            let _ = self.exchange(job).await;
+        }
+    }
+
+    /// Exchange the code, check everything, load the profile, then keep the session. One
+    /// deadline over all of it; Cancel works meanwhile. `Err`: the plain-words reason.
+    pub async fn exchange(self: &Arc<Self>, job: Box<ExchangeJob>) -> Result<(), String> {
+        let started = Instant::now();
+        let result = match tokio::time::timeout(
+            COMPLETE_DEADLINE,
+            job.provider.complete(&job.pending, &job.callback),
+        )
+        .await
+        {
+            Ok(r) => r.map_err(AppError::from),
+            Err(_) => Err(AppError::ExchangeTimedOut(COMPLETE_DEADLINE.as_secs())),
+        };
+        if result.is_ok() {
+            tracing::info!(ms = started.elapsed().as_millis() as u64, "signed in");
+        }
+        self.finish(job, result).await
+    }
+
+    /// The end of an exchange: keep the session if it is still the current attempt's, else
+    /// revoke what it got. `Err`: the plain-words reason.
+    pub async fn finish(
+        self: &Arc<Self>,
+        job: Box<ExchangeJob>,
+        result: Result<pixie_auth::SignedIn, AppError>,
+    ) -> Result<(), String> {
+        let outcome = match &result {
+            Err(e) => {
+                tracing::warn!(code = e.code(), error = %e, "sign-in failed");
+                Err(e.user_message())
+            }
+            Ok(_) => Ok(()),
+        };
+        let mut m = self.machine.lock().await;
+        match m.finish(job.attempt, &job.provider, result) {
+            Finished::Stale(signed_in) => {
+                drop(m);
+                // Tokens for a sign-in the person left: nobody holds them; end them.
+                if let Some(done) = signed_in
+                    && let Some(s) = to_revoke(&job.provider, Some(&done.tokens), None)
+                    && let Err(e) = job.provider.revoke(&s).await
+                {
+                    tracing::warn!(
+                        code = e.code(),
+                        "could not revoke a cancelled sign-in's tokens"
+                    );
+                }
+                return Err("The sign-in was cancelled in Pixie.".into());
+            }
+            Finished::Failed(view) => self.show(view),
+            Finished::SignedIn {
+                view,
+                epoch,
+                kept,
+                profile,
+            } => {
+                self.show(view);
+                let expires_at = m
+                    .account(epoch)
+                    .and_then(|a| a.tokens.as_ref())
+                    .and_then(|t| t.expires_at);
+                self.keep(&mut m, kept.as_ref(), &profile).await;
+                drop(m);
+                if kept.is_none() {
+                    tracing::info!(
+                        "the provider issued no refresh token; the session lasts until quit"
+                    );
+                } else {
+                    self.schedule_refresh(epoch, expires_at);
+                }
+            }
+        }
+        outcome
+    }
+
+    /// Write the profile cache and the keyring entry of the session the lock holder just
+    /// made current.
+    async fn keep(
+        &self,
+        m: &mut Machine,
+        kept: Option<&StoredSession>,
+        profile: &pixie_auth::Profile,
+    ) {
+        if let Some(dir) = &self.cache_dir {
+            cache::save(dir, profile);
+        }
+        if let Some(kept) = kept
+            && let Err(e) = self.keystore.save(kept).await
+        {
+            tracing::warn!(error = ?e, "keyring save failed");
+            let view = m.notify(&keyring_save_message(&e));
+            self.show(view);
+        }
+    }
+
+    /// At launch: draw the cached profile at once, read the session back from the keyring
+    /// (a sign-out meanwhile waits for the read), then refresh it.
+    pub async fn restore_at_launch(self: Arc<Self>) {
+        let Some(cached) = self.cache_dir.as_deref().and_then(cache::load) else {
+            return;
+        };
+        let mut m = self.machine.lock().await;
+        let Some((epoch, view)) = m.restore(cached) else {
+            return;
+        };
+        tracing::info!(ms = crate::since_start_ms(), "restored the cached profile");
+        self.show(view);
+        let Some(account) = m.account(epoch).map(Account::keyring_account) else {
+            return;
+        };
+        match self.keystore.load(&account).await {
+            Ok(Some(kept)) => {
+                if let Some(a) = m.account_mut(epoch) {
+                    a.kept = Some(kept);
+                }
+            }
+            Ok(None) => return self.end(&mut m, epoch, NOTICE_SESSION_ENDED, true).await,
+            Err(e) => {
+                // The entry may be there behind a locked keyring: keep it (and the cache)
+                // for the next launch, and sign in again for this one.
+                tracing::warn!(error = ?e, "keyring read failed at launch");
+                let text = format!(
+                    "Pixie couldn't read your saved sign-in from the system keyring: {e}. Sign in again."
+                );
+                return self.end(&mut m, epoch, &text, false).await;
+            }
+        }
+        drop(m);
+        self.refresh(epoch).await;
+    }
+
+    /// End session `epoch` (lock held); `forget` also removes its keyring entry and cache.
+    async fn end(&self, m: &mut Machine, epoch: u64, text: &str, forget: bool) {
+        let Some((account, view)) = m.end_session(epoch, text) else {
+            return;
+        };
+        self.show(view);
+        if forget {
+            self.forget(m, &account).await;
+        }
+    }
+
+    /// Remove an account's keyring entry and the profile cache (lock held).
+    async fn forget(&self, m: &mut Machine, account: &Account) {
+        if let Err(e) = self.keystore.delete(&account.keyring_account()).await {
+            tracing::warn!(error = %e, "keyring delete failed");
+            // With no keyring at all nothing was ever saved there.
+            if !matches!(e, KeyringError::Unavailable(_)) {
+                let view = m.notify(&format!(
+                    "Pixie couldn't remove your sign-in from the system keyring: {e}."
+                ));
+                self.show(view);
+            }
+        }
+        if let Some(dir) = &self.cache_dir {
+            cache::clear(dir);
+        }
+    }
+
+    fn schedule_refresh(
+        self: &Arc<Self>,
+        epoch: u64,
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) {
+        let Some(expires_at) = expires_at else { return };
+        let wait = (expires_at - chrono::Utc::now())
+            .to_std()
+            .unwrap_or_default()
+            .saturating_sub(REFRESH_AHEAD)
+            .max(Duration::from_secs(5));
+        self.schedule_after(epoch, wait);
+    }
+
+    fn schedule_after(self: &Arc<Self>, epoch: u64, wait: Duration) {
+        let owner = self.clone();
+        spawn(async move {
+            tokio::time::sleep(wait).await;
+            owner.refresh(epoch).await;
+        });
+    }
+
+    /// Refresh session `epoch`: single-flight and in order with sign-out (the lock), the
+    /// rotated refresh token written to the keyring before the new access token is used.
+    pub async fn refresh(self: &Arc<Self>, epoch: u64) {
+        let provider_id = {
+            let m = self.machine.lock().await;
+            match m.account(epoch) {
+                Some(a) if a.kept.is_some() => a.profile.provider_id.clone(),
+                _ => return, // signed out, or a session with nothing to refresh with
+            }
+        };
+        if !self.providers.contains(&provider_id) {
+            let mut m = self.machine.lock().await;
+            return self.end(&mut m, epoch, NOTICE_PROVIDER_REMOVED, true).await;
+        }
+        let provider = match self.providers.provider(&provider_id).await {
+            Ok(p) => p,
+            Err(e) => return self.offline(epoch, &e).await,
+        };
+        let mut m = self.machine.lock().await;
+        let Some(kept) = m.account(epoch).and_then(|a| a.kept.clone()) else {
+            return; // signed out while the provider was being reached
+        };
+        let mut result = provider.refresh(&kept).await;
+        // Design: on invalid_grant re-read the store; another writer may have rotated it.
+        if let Err(e) = &result
+            && e.is_invalid_grant()
+            && let Ok(Some(stored)) = self
+                .keystore
+                .load(&crate::keystore::account(&kept.provider_id, &kept.subject))
+                .await
+            && stored.refresh_token != kept.refresh_token
+        {
+            result = provider.refresh(&stored).await;
+        }
+        let tokens = match result {
+            Ok(t) => t,
+            Err(e) if e.is_invalid_grant() => {
+                return self.end(&mut m, epoch, NOTICE_SESSION_ENDED, true).await;
+            }
+            Err(e) => {
+                drop(m);
+                return self.offline(epoch, &AppError::from(e)).await;
+            }
+        };
+        let next = StoredSession::from_tokens(&provider, &tokens, Some(&kept));
+        if let Some(next) = &next
+            && let Err(e) = self.keystore.save(next).await
+        {
+            // The old refresh token may already be spent: say so, carry on in memory.
+            tracing::warn!(error = ?e, "keyring save after refresh failed");
+            let view = m.notify(&keyring_save_message(&e));
+            self.show(view);
+        }
+        let expires_at = tokens.expires_at;
+        let copy = for_profile(&tokens);
+        if let Some(account) = m.account_mut(epoch) {
+            account.kept = next;
+            account.tokens = Some(tokens);
+        }
+        drop(m);
+        let profile = match provider.load_profile(&copy).await {
+            Ok((p, _)) => Some(p),
+            Err(e) => {
+                tracing::warn!(code = e.code(), "profile not refreshed");
+                None
+            }
+        };
+        let mut m = self.machine.lock().await;
+        if m.account(epoch).is_none() {
+            return; // signed out meanwhile: write nothing
+        }
+        if let Some(p) = profile {
+            if let Some(dir) = &self.cache_dir {
+                cache::save(dir, &p);
+            }
+            if let Some(view) = m.profile_refreshed(epoch, p) {
+                self.show(view);
+            }
+        }
+        drop(m);
+        tracing::info!(ms = crate::since_start_ms(), "session refreshed");
+        self.schedule_refresh(epoch, expires_at);
+    }
+
+    async fn offline(self: &Arc<Self>, epoch: u64, e: &AppError) {
+        tracing::warn!(code = e.code(), error = %e, "refresh failed; will retry");
+        let mut m = self.machine.lock().await;
+        if m.account(epoch).is_none() {
+            return;
+        }
+        let view = m.notify(NOTICE_OFFLINE);
+        self.show(view);
+        drop(m);
+        self.schedule_after(epoch, RETRY_AFTER);
+    }
+
+    /// Sign out: the account leaves the state at once; its keyring entry and cache are
+    /// removed in order with any save, read or refresh before this (they held the lock);
+    /// then every token it held is revoked (RFC 7009), and the provider's browser session
+    /// ended when asked (RP-Initiated Logout), with the ID token from memory if none was kept.
+    pub async fn sign_out(self: &Arc<Self>, also_in_browser: bool) -> View {
+        let mut m = self.machine.lock().await;
+        let (account, view) = m.sign_out();
+        self.show(view);
+        let Some(account) = account else {
+            drop(m);
+            return self.current_view();
+        };
+        self.forget(&mut m, &account).await;
+        drop(m);
+        let provider = match self.providers.provider(&account.profile.provider_id).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(code = e.code(), "sign-out: the provider is out of reach");
+                self.notify(NOTICE_NOT_TOLD).await;
+                return self.current_view();
+            }
+        };
+        match to_revoke(&provider, account.tokens.as_ref(), account.kept.as_ref()) {
+            Some(session) => match provider.revoke(&session).await {
+                Ok(true) => tracing::info!("tokens revoked at the provider"),
+                Ok(false) => self.notify(&not_revocable_message(&provider)).await,
+                Err(e) => {
+                    tracing::warn!(code = e.code(), "revocation failed");
+                    self.notify(NOTICE_NOT_TOLD).await;
+                }
+            },
+            None => tracing::info!("no token to revoke (the session was never read back)"),
+        }
+        if also_in_browser {
+            let id_token = account
+                .tokens
+                .as_ref()
+                .and_then(|t| t.id_token.as_ref().map(|i| i.to_string()))
+                .or_else(|| account.kept.as_ref().and_then(|k| k.id_token.clone()));
+            self.end_in_browser(&provider, id_token.as_deref()).await;
+        }
+        self.current_view()
+    }
+
+    async fn end_in_browser(&self, provider: &Provider, id_token: Option<&str>) {
+        let logout = match provider.start_logout(id_token, LOGOUT_REDIRECT_URI) {
+            Ok(Some(l)) => l,
+            Ok(None) => {
+                return self
+                    .notify(&format!(
+                        "{} has no page to sign out in the browser; you're signed out of Pixie.",
+                        provider.config().display_name
+                    ))
+                    .await;
+            }
+            Err(e) => {
+                tracing::warn!(code = e.code(), "no end-session request");
+                return;
+            }
+        };
+        let url = logout.url().clone();
+        let mut m = self.machine.lock().await;
+        m.expect_logout_return(logout);
+        if let Err(e) = self.browser.open(&url) {
+            tracing::warn!(error = %e, "could not open the browser for sign-out");
+            let view = m.notify(&format!(
+                "You're signed out of Pixie, but Pixie couldn't open your web browser ({}) to sign you out there.",
+                e.program()
+            ));
+            self.show(view);
+        }
+    }
+}

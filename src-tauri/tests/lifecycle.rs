@@ -1,0 +1,449 @@
+//! The session's lifecycle through its one owner, against the real demo provider, with a
+//! keyring as slow as each test says (a test double behind the `Keystore` trait; the real
+//! Secret Service is exercised by the real-window suite). Every race ends the same way: the
+//! provider holds no live refresh token, the keyring no entry and the cache no file.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use pixie_app::browser::{Browser, BrowserError};
+use pixie_app::error::AppError;
+use pixie_app::keystore::{BoxFuture, KeyringError, Keystore};
+use pixie_app::machine::{Machine, Phase, View};
+use pixie_app::owner::{Delivered, Owner, Providers, Window};
+use pixie_auth::{HttpClient, Provider, ProviderConfig, StoredSession};
+use pixie_dev_idp::browser::{Answer, answer};
+use pixie_dev_idp::{DevIdp, IdpConfig, PIXIE_CLIENT_ID, PIXIE_REDIRECT_URI};
+
+/// Every log line of this test binary, to search for secrets.
+fn log() -> &'static Mutex<Vec<u8>> {
+    static LOG: OnceLock<Mutex<Vec<u8>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        struct Sink;
+        impl Write for Sink {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                log().lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug")
+            .with_ansi(false)
+            .with_writer(|| Sink)
+            .try_init();
+        Mutex::new(Vec::new())
+    })
+}
+
+/// A keyring in memory whose calls take as long as the test says, and that remembers
+/// every session ever saved in it.
+#[derive(Default)]
+struct SlowKeyring {
+    entries: Mutex<HashMap<String, String>>,
+    ever_saved: Mutex<Vec<StoredSession>>,
+    save_delay: Mutex<Duration>,
+    load_delay: Mutex<Duration>,
+    saves_started: AtomicUsize,
+    loads_started: AtomicUsize,
+}
+
+impl Keystore for SlowKeyring {
+    fn save<'a>(&'a self, s: &'a StoredSession) -> BoxFuture<'a, Result<(), KeyringError>> {
+        Box::pin(async move {
+            self.saves_started.fetch_add(1, Ordering::SeqCst);
+            let delay = *self.save_delay.lock().unwrap();
+            tokio::time::sleep(delay).await;
+            let account = pixie_app::keystore::account(&s.provider_id, &s.subject);
+            self.entries
+                .lock()
+                .unwrap()
+                .insert(account, serde_json::to_string(s).unwrap());
+            self.ever_saved.lock().unwrap().push(s.clone());
+            Ok(())
+        })
+    }
+
+    fn load<'a>(
+        &'a self,
+        account: &'a str,
+    ) -> BoxFuture<'a, Result<Option<StoredSession>, KeyringError>> {
+        Box::pin(async move {
+            self.loads_started.fetch_add(1, Ordering::SeqCst);
+            let delay = *self.load_delay.lock().unwrap();
+            tokio::time::sleep(delay).await;
+            Ok(self
+                .entries
+                .lock()
+                .unwrap()
+                .get(account)
+                .map(|j| serde_json::from_str(j).unwrap()))
+        })
+    }
+
+    fn delete<'a>(&'a self, account: &'a str) -> BoxFuture<'a, Result<(), KeyringError>> {
+        Box::pin(async move {
+            self.entries.lock().unwrap().remove(account);
+            Ok(())
+        })
+    }
+}
+
+struct OneProvider(Arc<Provider>);
+
+impl Providers for OneProvider {
+    fn provider<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<Arc<Provider>, AppError>> {
+        let p = self.0.clone();
+        Box::pin(async move { Ok(p) })
+    }
+    fn contains(&self, id: &str) -> bool {
+        id == "demo"
+    }
+    fn remember(&self, _id: &str) {}
+}
+
+/// The browser: remembers what it was asked to open, or fails like a missing launcher.
+#[derive(Default)]
+struct FakeBrowser {
+    opened: Mutex<Vec<String>>,
+    broken: Mutex<bool>,
+}
+
+impl Browser for FakeBrowser {
+    fn open(&self, url: &url::Url) -> Result<(), BrowserError> {
+        if *self.broken.lock().unwrap() {
+            return Err(BrowserError::NotStarted {
+                program: "xdg-open".into(),
+                kind: std::io::ErrorKind::NotFound,
+            });
+        }
+        self.opened.lock().unwrap().push(url.to_string());
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<View>>);
+
+impl Window for Recorder {
+    fn show(&self, view: &View) {
+        self.0.lock().unwrap().push(view.clone());
+    }
+}
+
+impl Recorder {
+    fn last(&self) -> View {
+        self.0.lock().unwrap().last().cloned().unwrap()
+    }
+    fn json(&self) -> String {
+        serde_json::to_string(&*self.0.lock().unwrap()).unwrap()
+    }
+}
+
+struct Setup {
+    _idp: DevIdp,
+    provider: Arc<Provider>,
+    keyring: Arc<SlowKeyring>,
+    browser: Arc<FakeBrowser>,
+    window: Arc<Recorder>,
+    cache: PathBuf,
+    owner: Arc<Owner>,
+}
+
+fn cache_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pixie-lifecycle-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+async fn setup(name: &str) -> Setup {
+    log();
+    let idp = DevIdp::start(IdpConfig::default()).await.unwrap();
+    let config = ProviderConfig::new(
+        "demo",
+        "Demo",
+        idp.issuer(),
+        PIXIE_CLIENT_ID,
+        PIXIE_REDIRECT_URI,
+    );
+    let provider = Arc::new(
+        Provider::discover(config, HttpClient::new().unwrap())
+            .await
+            .unwrap(),
+    );
+    let keyring = Arc::new(SlowKeyring::default());
+    let cache = cache_dir(name);
+    let (browser, window) = (Arc::default(), Arc::default());
+    let owner = launch(&provider, &keyring, &browser, &window, &cache);
+    Setup {
+        _idp: idp,
+        provider,
+        keyring,
+        browser,
+        window,
+        cache,
+        owner,
+    }
+}
+
+/// A launch of the app: a new owner over the same keyring and cache.
+fn launch(
+    provider: &Arc<Provider>,
+    keyring: &Arc<SlowKeyring>,
+    browser: &Arc<FakeBrowser>,
+    window: &Arc<Recorder>,
+    cache: &std::path::Path,
+) -> Arc<Owner> {
+    Owner::new(
+        Machine::new("Demo"),
+        keyring.clone(),
+        Arc::new(OneProvider(provider.clone())),
+        browser.clone(),
+        window.clone(),
+        Some(cache.to_path_buf()),
+    )
+}
+
+impl Setup {
+    /// Sign in as Ada up to the exchange job.
+    async fn redirect(&self) -> Box<pixie_app::machine::ExchangeJob> {
+        let view = self.owner.sign_in().await;
+        assert_eq!(view.phase, Phase::Authorizing, "{view:?}");
+        let url = self.browser.opened.lock().unwrap().last().cloned().unwrap();
+        let redirect = answer(&url, Answer::Preset("ada")).await.unwrap();
+        match self.owner.redirect(&redirect, false).await {
+            Delivered::Exchange(job) => job,
+            _ => panic!("the genuine redirect is exchanged"),
+        }
+    }
+
+    async fn sign_in(&self) {
+        let job = self.redirect().await;
+        self.owner.exchange(job).await.unwrap();
+        assert_eq!(self.window.last().phase, Phase::SignedIn);
+    }
+
+    async fn wait_until(&self, what: &str, f: impl Fn(&Self) -> bool) {
+        for _ in 0..500 {
+            if f(self) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("timed out waiting until {what}");
+    }
+
+    /// Nothing is left anywhere: no entry, no cache file, and no refresh token ever saved
+    /// is still good at the provider.
+    async fn assert_nothing_left(&self) {
+        assert!(
+            self.keyring.entries.lock().unwrap().is_empty(),
+            "a keyring entry was left behind"
+        );
+        assert!(
+            !pixie_app::cache::path(&self.cache).exists(),
+            "the profile cache was left behind"
+        );
+        let saved = self.keyring.ever_saved.lock().unwrap().clone();
+        assert!(!saved.is_empty(), "the session was saved at some point");
+        for s in saved {
+            let e = self
+                .provider
+                .refresh(&s)
+                .await
+                .expect_err("a live refresh token is left");
+            assert!(e.is_invalid_grant(), "{e}");
+        }
+        let _ = std::fs::remove_dir_all(&self.cache);
+    }
+}
+
+#[tokio::test]
+async fn sign_out_during_the_save_after_sign_in_leaves_nothing() {
+    let s = setup("save").await;
+    *s.keyring.save_delay.lock().unwrap() = Duration::from_millis(800);
+    let job = s.redirect().await;
+    let owner = s.owner.clone();
+    let exchange = tokio::spawn(async move { owner.exchange(job).await });
+    s.wait_until("the save has started", |s| {
+        s.keyring.saves_started.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    let view = s.owner.sign_out(false).await;
+    assert_eq!(view.phase, Phase::SignedOut);
+    exchange.await.unwrap().unwrap();
+    assert_eq!(s.window.last().phase, Phase::SignedOut);
+    s.assert_nothing_left().await;
+}
+
+#[tokio::test]
+async fn sign_out_during_the_restore_at_launch_leaves_nothing() {
+    let s = setup("restore").await;
+    s.sign_in().await;
+    // The next launch: the cached profile is drawn at once, the keyring read is slow.
+    *s.keyring.load_delay.lock().unwrap() = Duration::from_millis(800);
+    let window = Arc::new(Recorder::default());
+    let owner = launch(&s.provider, &s.keyring, &s.browser, &window, &s.cache);
+    let restore = tokio::spawn(owner.clone().restore_at_launch());
+    s.wait_until("the read has started", |s| {
+        s.keyring.loads_started.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    assert_eq!(
+        window.last().phase,
+        Phase::SignedIn,
+        "drawn before the read"
+    );
+    let view = owner.sign_out(false).await;
+    assert_eq!(view.phase, Phase::SignedOut);
+    restore.await.unwrap();
+    assert_eq!(window.last().phase, Phase::SignedOut);
+    s.assert_nothing_left().await;
+}
+
+#[tokio::test]
+async fn a_refresh_that_ends_after_sign_out_writes_nothing_back() {
+    let s = setup("refresh").await;
+    s.sign_in().await;
+    let epoch = s.owner.machine().await.signed_in_epoch().unwrap();
+    // The refresh rotates the token at the provider, then its save is slow.
+    *s.keyring.save_delay.lock().unwrap() = Duration::from_millis(800);
+    let owner = s.owner.clone();
+    let refresh = tokio::spawn(async move { owner.refresh(epoch).await });
+    s.wait_until("the refresh is saving", |s| {
+        s.keyring.saves_started.load(Ordering::SeqCst) == 2
+    })
+    .await;
+    s.owner.sign_out(false).await;
+    refresh.await.unwrap();
+    assert_eq!(s.window.last().phase, Phase::SignedOut);
+    assert_eq!(
+        s.keyring.ever_saved.lock().unwrap().len(),
+        2,
+        "rotated once"
+    );
+    s.assert_nothing_left().await;
+}
+
+#[tokio::test]
+async fn without_a_refresh_token_sign_out_revokes_the_access_token_and_ends_the_browser_session() {
+    let s = setup("no-refresh").await;
+    let job = s.redirect().await;
+    let mut done = job
+        .provider
+        .complete(&job.pending, &job.callback)
+        .await
+        .unwrap();
+    // A provider that issues no refresh token (no offline_access).
+    done.tokens.refresh_token = None;
+    let access = done.tokens.access_token.secret().clone();
+    s.owner.finish(job, Ok(done)).await.unwrap();
+    assert_eq!(s.window.last().phase, Phase::SignedIn);
+    assert!(
+        s.keyring.entries.lock().unwrap().is_empty(),
+        "nothing to keep"
+    );
+
+    s.owner.sign_out(true).await;
+    // RFC 7009: the access token is dead at the provider.
+    let tokens = pixie_auth::Tokens {
+        access_token: openidconnect::AccessToken::new(access),
+        refresh_token: None,
+        id_token: None,
+        expires_at: None,
+        subject: openidconnect::SubjectIdentifier::new("ada".into()),
+    };
+    assert!(s.provider.user_info(&tokens).await.is_err(), "revoked");
+    // RP-Initiated Logout: the end-session page was opened, with a state.
+    let opened = s.browser.opened.lock().unwrap().clone();
+    let logout = opened.last().unwrap();
+    assert!(
+        logout.contains("end_session") || logout.contains("logout"),
+        "{logout}"
+    );
+    assert!(logout.contains("state="), "{logout}");
+    let _ = std::fs::remove_dir_all(&s.cache);
+}
+
+#[tokio::test]
+async fn a_browser_that_fails_for_the_end_session_url_leaks_nothing() {
+    let s = setup("leak").await;
+    let job = s.redirect().await;
+    let done = job
+        .provider
+        .complete(&job.pending, &job.callback)
+        .await
+        .unwrap();
+    let secrets = [
+        done.tokens.access_token.secret().clone(),
+        done.tokens.refresh_token.as_ref().unwrap().secret().clone(),
+        done.tokens.id_token.as_ref().unwrap().to_string(),
+    ];
+    s.owner.finish(job, Ok(done)).await.unwrap();
+    *s.browser.broken.lock().unwrap() = true;
+    s.owner.sign_out(true).await;
+    let notice = s.window.last().notice.unwrap().text;
+    assert!(
+        notice.contains("web browser") && notice.contains("xdg-open"),
+        "{notice}"
+    );
+    let views = s.window.json();
+    let log = String::from_utf8_lossy(&log().lock().unwrap()).into_owned();
+    for (what, text) in [("views", &views), ("log", &log)] {
+        for secret in &secrets {
+            assert!(!text.contains(secret.as_str()), "a token in the {what}");
+        }
+        assert!(
+            !text.contains("id_token_hint"),
+            "an id_token_hint in the {what}"
+        );
+        assert!(!text.contains("eyJ"), "something JWT-like in the {what}");
+    }
+    let _ = std::fs::remove_dir_all(&s.cache);
+}
+
+#[tokio::test]
+async fn a_browser_that_will_not_start_is_named_as_the_browser() {
+    let s = setup("no-browser").await;
+    *s.browser.broken.lock().unwrap() = true;
+    let view = s.owner.sign_in().await;
+    assert_eq!(view.phase, Phase::Failed);
+    let error = view.error.unwrap();
+    assert_eq!(error.code, "browser");
+    assert!(error.message.contains("web browser"), "{}", error.message);
+}
+
+#[tokio::test]
+async fn views_leave_in_order_and_a_second_click_opens_no_second_tab() {
+    let s = setup("order").await;
+    let (a, b) = tokio::join!(s.owner.sign_in(), s.owner.sign_in());
+    assert_eq!(s.browser.opened.lock().unwrap().len(), 1, "one tab");
+    assert_eq!(a.phase, Phase::Authorizing);
+    assert_eq!(b.phase, Phase::Authorizing);
+    let revisions: Vec<u64> = s
+        .window
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|v| v.revision)
+        .collect();
+    assert!(revisions.windows(2).all(|w| w[0] < w[1]), "{revisions:?}");
+    // Cancel works while exchanging, and the late result is not drawn.
+    let url = s.browser.opened.lock().unwrap()[0].clone();
+    let redirect = answer(&url, Answer::Preset("ada")).await.unwrap();
+    let Delivered::Exchange(job) = s.owner.redirect(&redirect, false).await else {
+        panic!("exchange");
+    };
+    assert_eq!(s.owner.cancel().await.phase, Phase::SignedOut);
+    assert!(s.owner.exchange(job).await.is_err());
+    assert_eq!(s.window.last().phase, Phase::SignedOut);
+    assert!(s.keyring.entries.lock().unwrap().is_empty());
+    let _ = std::fs::remove_dir_all(&s.cache);
+}
