@@ -8,6 +8,8 @@ use std::time::Duration;
 use openidconnect::{AsyncHttpClient, HttpRequest, HttpResponse};
 use url::{Host, Url};
 
+use crate::proxy::ProxySettings;
+
 /// Largest JSON body (discovery, JWKS, token, userinfo) we read.
 pub const JSON_LIMIT: usize = 1024 * 1024;
 /// Largest profile picture we read.
@@ -74,8 +76,20 @@ impl HttpClient {
         Self::with_timeout(Duration::from_secs(10))
     }
 
+    /// A client with the given timeout and the proxy variables of the environment.
     pub fn with_timeout(timeout: Duration) -> Result<Self, HttpError> {
-        let inner = reqwest::Client::builder()
+        Self::with_proxies(timeout, &ProxySettings::from_env())
+    }
+
+    /// A client with the given timeout and proxy settings. Loopback destinations never go
+    /// through a proxy (see [`crate::proxy`]).
+    pub fn with_proxies(timeout: Duration, proxies: &ProxySettings) -> Result<Self, HttpError> {
+        // reqwest would read the proxy variables itself, loopback included: only ours.
+        let mut builder = reqwest::Client::builder().no_proxy();
+        for proxy in proxies.proxies() {
+            builder = builder.proxy(proxy);
+        }
+        let inner = builder
             // RFC 9700 §4.11: never follow redirects from the token or userinfo endpoints.
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
