@@ -154,23 +154,28 @@ await new Promise((resolve, reject) => {
 const issuer = `http://${HOST}:${server.address().port}`;
 console.error(`provider: bound ${issuer}`);
 
+const nativeClient = {
+  client_id: 'pixie-interop',
+  application_type: 'native',
+  token_endpoint_auth_method: 'none',
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  // For application_type "native", oidc-provider matches http loopback
+  // redirect URIs (127.0.0.1, [::1], localhost) on any port (RFC 8252 §7.3)
+  // without further configuration.
+  redirect_uris: ['dev.pixie.app:/oauth/callback', 'http://127.0.0.1/oauth/callback'],
+  post_logout_redirect_uris: ['dev.pixie.app:/oauth/logout'],
+  id_token_signed_response_alg: 'RS256',
+};
+
 const configuration = {
   jwks: { keys: [rsaSigningJwk()] },
 
   clients: [
-    {
-      client_id: 'pixie-interop',
-      application_type: 'native',
-      token_endpoint_auth_method: 'none',
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      // For application_type "native", oidc-provider matches http loopback
-      // redirect URIs (127.0.0.1, [::1], localhost) on any port (RFC 8252 §7.3)
-      // without further configuration.
-      redirect_uris: ['dev.pixie.app:/oauth/callback', 'http://127.0.0.1/oauth/callback'],
-      post_logout_redirect_uris: ['dev.pixie.app:/oauth/logout'],
-      id_token_signed_response_alg: 'RS256',
-    },
+    nativeClient,
+    // The same client without the refresh_token grant: a provider that issues no refresh
+    // token (Auth0 or Okta without offline_access), for sign-out without one.
+    { ...nativeClient, client_id: 'pixie-interop-norefresh', grant_types: ['authorization_code'] },
   ],
 
   // Public clients (token_endpoint_auth_method "none") must use PKCE; this is
