@@ -376,7 +376,7 @@ impl Provider {
         };
         let mut picture_error = None;
         if let Some(url) = picture {
-            let result = fetch_picture(&http, &url).await;
+            let result = fetch_picture(&http, &url, self.issuer()).await;
             if let Some(t) = trace {
                 let shown = match Url::parse(&url) {
                     Ok(u) => format!("{}{}", u.origin().ascii_serialization(), u.path()),
@@ -387,8 +387,8 @@ impl Provider {
                         .param("url", shown)
                         .http(t.take_http())
                         .check(Check::new(
-                            "at most 2 MiB, PNG/JPEG/GIF/WebP by its bytes, never SVG",
-                            "Pixie limits",
+                            "at most 2 MiB and 4096×4096, PNG/JPEG/GIF/WebP by its bytes, never SVG; kept at 192 px; this computer only for a local issuer",
+                            "Pixie limits, RFC 9700 §2.6",
                             result.is_ok(),
                             result.as_ref().err().map(|e| e.to_string()),
                         ))

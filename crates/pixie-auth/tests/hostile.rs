@@ -154,6 +154,8 @@ const TABLE: &[(Fault, Want)] = &[
     (Fault::PictureHuge, Want::NoPicture),
     (Fault::PictureNotImage, Want::NoPicture),
     (Fault::PictureSvg, Want::NoPicture),
+    // A decompression bomb: refused from its header, before any pixel is decoded.
+    (Fault::PictureHugeDimensions, Want::NoPicture),
 ];
 
 #[tokio::test]

@@ -99,7 +99,7 @@ async fn one(
         .picture()
         .and_then(|p| p.get(None))
         .ok_or("userinfo has no picture")?;
-    fetch_picture(provider.http(), picture.as_str())
+    fetch_picture(provider.http(), picture.as_str(), provider.issuer())
         .await
         .map_err(|e| e.to_string())?;
     let t3 = Instant::now();

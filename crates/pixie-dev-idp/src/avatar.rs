@@ -58,6 +58,23 @@ pub fn avatar_png(seed: &str) -> Vec<u8> {
     out
 }
 
+/// A black 1-bit PNG of `width`×`height`: a few kilobytes that decode to as many pixels as
+/// asked (the `picture-huge-dimensions` fault).
+pub(crate) fn blank_png(width: u32, height: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, width, height);
+        encoder.set_color(png::ColorType::Grayscale);
+        encoder.set_depth(png::BitDepth::One);
+        encoder.set_compression(png::Compression::Fast);
+        let row = width.div_ceil(8) as usize;
+        if let Ok(mut writer) = encoder.write_header() {
+            let _ = writer.write_image_data(&vec![0u8; row * height as usize]);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -82,6 +82,7 @@ faults! {
     PictureHuge => "picture-huge": "the picture is 3 MiB",
     PictureNotImage => "picture-not-image": "the picture is an HTML page",
     PictureSvg => "picture-svg": "the picture is an SVG document with a script",
+    PictureHugeDimensions => "picture-huge-dimensions": "the picture is a small file that decodes to 8192×8192 pixels",
 }
 
 impl Fault {

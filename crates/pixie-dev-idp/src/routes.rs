@@ -781,6 +781,13 @@ async fn avatar(State(s): AppState, Path(file): Path<String>) -> Response {
             )
                 .into_response();
         }
+        Some(Fault::PictureHugeDimensions) => {
+            return (
+                [(header::CONTENT_TYPE, "image/png")],
+                crate::avatar::blank_png(8192, 8192),
+            )
+                .into_response();
+        }
         Some(Fault::PictureSvg) => {
             return (
                 [(header::CONTENT_TYPE, "image/svg+xml")],
