@@ -259,6 +259,9 @@
     }
   });
 
+  // For the real-window tests: draw a view as if it had arrived (an old one must not be).
+  window.PixieView = Object.freeze({ render });
+
   // The one way views arrive: a channel this page opens. The page may not listen to events
   // (see capabilities/main.json), so no plugin's event can reach it.
   const channel = new tauri.core.Channel();

@@ -29,6 +29,12 @@ def main() -> int:
         if back:
             deliver(back)
         return 0
+    if "/session/end?" in url:
+        # oidc-provider's RP-initiated logout: confirm on its page, then back to Pixie.
+        back = oidc_person.logout(url)
+        if back and back.startswith("dev.pixie.app:"):
+            deliver(back)
+        return 0
     try:
         with open(os.path.join(out, "plan.json")) as f:
             plan = json.load(f)
