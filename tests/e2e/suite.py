@@ -769,6 +769,90 @@ def scenario_bad_config():
         time.sleep(0.5)
 
 
+MIME = "x-scheme-handler/dev.pixie.app"
+
+
+def named_default():
+    """The handler the sandbox's mimeapps.list names for dev.pixie.app (what GIO, and so
+    `gio open` and browsers, use first), or None."""
+    path = os.path.join(os.environ["XDG_CONFIG_HOME"], "mimeapps.list")
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return None
+    in_defaults = False
+    for line in lines:
+        if line.startswith("["):
+            in_defaults = line.strip() == "[Default Applications]"
+        elif in_defaults and line.startswith(MIME + "="):
+            return next((e for e in line.split("=", 1)[1].split(";") if e), None)
+    return None
+
+
+def unregister():
+    r = subprocess.run([APP, "--unregister"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+    return r.stdout
+
+
+def scenario_stale_handler():
+    """A stale registration never captures sign-in links: one whose program is gone is
+    replaced at start-up; an installed copy wins over the dev build; `pixie --unregister`
+    removes the dev registration and leaves the installed copy's file alone."""
+    apps = os.path.join(os.environ["XDG_DATA_HOME"], "applications")
+    ours = os.path.join(apps, "pixie-handler.desktop")
+    unregister()
+    assert not os.path.exists(ours) and named_default() != "pixie-handler.desktop"
+
+    # An old build registered itself, then its binary went (cargo clean).
+    with open(os.path.join(apps, "pixie-old-handler.desktop"), "w") as f:
+        f.write("[Desktop Entry]\nType=Application\nName=Pixie\nExec=\"/nonexistent/target/debug/pixie\" %u\n"
+                f"MimeType={MIME}\nNoDisplay=true\n")
+    subprocess.run(["xdg-mime", "default", "pixie-old-handler.desktop", MIME], check=True)
+    assert named_default() == "pixie-old-handler.desktop"
+    w = Window(registered=False)
+    try:
+        wait_for(lambda: named_default() == "pixie-handler.desktop", "the stale handler is replaced")
+        with open(ours) as f:
+            assert f'Exec="{APP}" %u' in f.read(), "the handler does not start this build"
+    finally:
+        w.close()
+        time.sleep(0.5)
+
+    # A package is installed (its desktop file in a system data folder): it wins.
+    system = os.path.join(SANDBOX, "system")
+    os.makedirs(os.path.join(system, "applications"), exist_ok=True)
+    installed = os.path.join(system, "applications", "Pixie.desktop")
+    with open(installed, "w") as f:
+        f.write(f"[Desktop Entry]\nType=Application\nName=Pixie\nExec=true %u\nMimeType={MIME};\n")
+    env = dict(os.environ, XDG_DATA_DIRS=f"{system}:{os.environ.get('XDG_DATA_DIRS') or '/usr/local/share:/usr/share'}")
+    log = open(os.path.join(OUT, "stale-handler-app.log"), "w")
+    app = subprocess.Popen([APP], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: named_default() == "Pixie.desktop", "the installed copy receives links again")
+    finally:
+        app.terminate()
+        app.wait(timeout=10)
+        log.close()
+    out = unregister()
+    assert "removed" in out and not os.path.exists(ours), out
+    assert os.path.exists(installed), "--unregister removed the installed copy's file"
+    assert named_default() == "Pixie.desktop", named_default()
+
+    # The package is removed: the next dev run takes the links back.
+    shutil.rmtree(system)
+    w = Window(registered=False)
+    try:
+        wait_for(lambda: named_default() == "pixie-handler.desktop", "the dev run registers again")
+    finally:
+        w.close()
+        time.sleep(0.5)
+    out = unregister()
+    assert "removed" in out and not os.path.exists(ours), out
+    assert named_default() != "pixie-handler.desktop", named_default()
+
+
 def windowed(fn):
     def run():
         reset_session()
@@ -797,6 +881,7 @@ SCENARIOS = [
     ("a misbehaving provider gets plain words and a way back", scenario_hostile_provider),
     ("oidc-provider in both redirect modes through the picker", scenario_interop_both_modes),
     ("a providers.toml mistake is named and the demo still signs in", scenario_bad_config),
+    ("a stale link handler is repaired; --unregister removes a dev registration", scenario_stale_handler),
 ]
 
 
