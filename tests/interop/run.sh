@@ -27,7 +27,7 @@ fi
 # The real interpreter path, not a version-manager shim whose choice of
 # Python could depend on the directory a test runs in.
 python="${PYTHON:-python3}"
-python="$("$python" -c 'import sys; assert sys.version_info >= (3, 11), sys.version; print(sys.executable)')"
+python="$("$python" -c 'import sys; assert sys.version_info >= (3, 10), sys.version; print(sys.executable)')"
 
 # --- start the provider -----------------------------------------------------
 workdir="$(mktemp -d "${TMPDIR:-/tmp}/pixie-interop.XXXXXX")"
