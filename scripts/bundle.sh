@@ -6,7 +6,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 export PATH="$HOME/.cargo/bin:$PATH"
 if ! command -v npm >/dev/null; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  $sudo apt-get update && $sudo apt-get install -y --no-install-recommends nodejs npm
 fi
 cd "$root/packaging"
 [ -x node_modules/.bin/tauri ] || npm ci --no-audit --no-fund --silent

@@ -15,14 +15,21 @@ check() { # name, command...
 deb=$(scripts/bundle.sh | tail -n 1)
 echo "# release binary: $(stat -c %s target/release/pixie) bytes; .deb: $(stat -c %s "$deb") bytes ($deb)"
 
-$sudo apt-get install -y -qq "$deb" >/dev/null
+$sudo apt-get install -y "$deb"
 check "installs /usr/bin/pixie" test -x /usr/bin/pixie
 desktop=$(dpkg -L pixie | grep -m1 '/usr/share/applications/.*\.desktop$')
 check "ships a desktop file that handles dev.pixie.app" grep -q '^MimeType=x-scheme-handler/dev.pixie.app;' "$desktop"
 check "the desktop file passes the link to the app" grep -q '^Exec=pixie %u$' "$desktop"
 id=$(basename "$desktop")
-handler=$(XDG_CONFIG_HOME=$(mktemp -d) XDG_DATA_HOME=$(mktemp -d) xdg-mime query default x-scheme-handler/dev.pixie.app)
+# A fresh person's settings: empty XDG config and data folders, removed at the end.
+fresh=$(mktemp -d)
+trap 'rm -rf "$fresh"' EXIT
+mkdir -p "$fresh/config" "$fresh/data"
+query() { XDG_CONFIG_HOME="$fresh/config" XDG_DATA_HOME="$fresh/data" xdg-mime query default x-scheme-handler/dev.pixie.app; }
+handler=$(query)
 check "xdg-mime names the installed desktop file ($handler)" test "$handler" = "$id"
+check "pixie --unregister leaves the package's desktop file alone" \
+  sh -c 'XDG_CONFIG_HOME="$1/config" XDG_DATA_HOME="$1/data" /usr/bin/pixie --unregister && test -e "$2"' _ "$fresh" "$desktop"
 
 # A whole sign-in through the installed app: the sandboxed desktop finds the system's
 # desktop file, so `gio open` of the redirect reaches /usr/bin/pixie.
@@ -32,10 +39,10 @@ else
   failed=$((failed + 1)); echo "FAIL sign in through the installed app"
 fi
 
-$sudo apt-get remove -y -qq pixie >/dev/null
+$sudo apt-get remove -y pixie
 check "uninstall removes the binary" test ! -e /usr/bin/pixie
 check "uninstall removes the desktop file" test ! -e "$desktop"
-left=$(XDG_CONFIG_HOME=$(mktemp -d) XDG_DATA_HOME=$(mktemp -d) xdg-mime query default x-scheme-handler/dev.pixie.app)
+left=$(query)
 check "no handler is left for dev.pixie.app" test -z "$left"
 
 echo "install: $passed passed, $failed failed"
