@@ -34,10 +34,10 @@ if [ -z "${PIXIE_E2E_INNER:-}" ]; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
   fi
 
-  # Bystanders: processes of "the person" whose command lines match what a careless cleanup
-  # would end by name (`pkill -f gnome-keyring-daemon.*--components=secrets`,
-  # `pkill -f ^$PIXIE_APP`, `pgrep -f "^$PIXIE_APP dev.pixie.app:"`). The suite must leave
-  # them running. They start before the sandbox exists, so nothing marks them as the run's.
+  # Bystanders: processes of "the person" whose command lines match the patterns a cleanup
+  # by name used to end (`gnome-keyring-daemon.*--components=secrets`, `^$PIXIE_APP`, and
+  # `^$PIXIE_APP dev.pixie.app:`). The suite must leave them running. They start before the
+  # sandbox exists, so nothing marks them as the run's.
   bystanders=()
   (exec -a "gnome-keyring-daemon --start --foreground --components=secrets" sleep 900) &
   bystanders+=($!)
