@@ -23,7 +23,8 @@ trap 'kill $idp 2>/dev/null || true; rm -f "$idp_out"' EXIT
 for _ in $(seq 1 50); do [ -s "$idp_out" ] && break; sleep 0.1; done
 issuer=$(head -n 1 "$idp_out")
 client=pixie-desktop
-redirect="dev.pixie.app:/oauth/callback"
+# The demo provider knows Pixie by its own callback (per provider: RFC 9700 §4.4).
+redirect="dev.pixie.app:/oauth/callback/demo"
 
 echo "## Sign-in path: callback (validate + exchange + ID token), userinfo (+ sub check), picture"
 echo

@@ -154,6 +154,9 @@ await new Promise((resolve, reject) => {
 const issuer = `http://${HOST}:${server.address().port}`;
 console.error(`provider: bound ${issuer}`);
 
+// The provider ids Pixie is configured with against this provider (see redirect_uris).
+const PROVIDER_IDS = ['interop', 'op-link', 'op-loopback', 'op-norefresh'];
+
 const nativeClient = {
   client_id: 'pixie-interop',
   application_type: 'native',
@@ -163,7 +166,13 @@ const nativeClient = {
   // For application_type "native", oidc-provider matches http loopback
   // redirect URIs (127.0.0.1, [::1], localhost) on any port (RFC 8252 §7.3)
   // without further configuration.
-  redirect_uris: ['dev.pixie.app:/oauth/callback', 'http://127.0.0.1/oauth/callback'],
+  // Pixie gives each configured provider a callback of its own (RFC 9700 §4.4 mix-up
+  // defence): `…/oauth/callback/<provider id>`. These are the ids the suites configure:
+  // `interop` (crates/pixie-auth/tests/interop.rs) and the e2e suite's `op-*`.
+  redirect_uris: PROVIDER_IDS.flatMap((id) => [
+    `dev.pixie.app:/oauth/callback/${id}`,
+    `http://127.0.0.1/oauth/callback/${id}`,
+  ]),
   post_logout_redirect_uris: ['dev.pixie.app:/oauth/logout'],
   id_token_signed_response_alg: 'RS256',
 };

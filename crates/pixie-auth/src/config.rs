@@ -14,9 +14,11 @@ use crate::http::is_allowed_url;
 use crate::logout::LogoutHint;
 use crate::provider::{Endpoints, Protocol, tenant_template};
 
-/// Pixie's private-use redirect (RFC 8252 §7.1).
+/// Pixie's private-use redirect (RFC 8252 §7.1); each provider gets a path below it by
+/// default ([`crate::mixup::default_redirect_uri`]).
 pub const DEEP_LINK_REDIRECT: &str = "dev.pixie.app:/oauth/callback";
-/// The loopback redirect (RFC 8252 §7.3); the port is chosen per sign-in.
+/// The loopback redirect (RFC 8252 §7.3); the port is chosen per sign-in. Old API (one URI
+/// for every provider), removed once the app moved to per-provider URIs.
 pub const LOOPBACK_REDIRECT: &str = "http://127.0.0.1/oauth/callback";
 
 /// How the provider sends the browser back.
@@ -148,6 +150,9 @@ struct Entry {
     authorization_params: Option<std::collections::BTreeMap<String, String>>,
     /// `"client-id"` (default) or `"id-token"`: see [`LogoutHint`].
     logout_hint: Option<LogoutHint>,
+    /// The exact redirect URI registered at the provider, when the per-provider default
+    /// (`…/oauth/callback/<id>`) cannot be used.
+    redirect_uri: Option<Spanned<String>>,
 }
 
 /// A mistake in the file, where it is.
@@ -284,6 +289,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Providers, ConfigError> {
         if id.trim().is_empty() {
             return Err(at(id_at, Some("id"), "must not be empty".into()));
         }
+        // The id names the provider's redirect path (`/oauth/callback/<id>`).
+        if !crate::mixup::is_valid_id(&id) {
+            return Err(at(
+                id_at,
+                Some("id"),
+                "use 1 to 64 letters, digits, `.`, `_` or `-`".into(),
+            ));
+        }
         if providers.iter().any(|p| p.id == id) {
             return Err(at(id_at, Some("id"), format!("`{id}` is used twice")));
         }
@@ -396,6 +409,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Providers, ConfigError> {
             extra_params.retain(|(key, _)| *key != k);
             extra_params.push((k, v));
         }
+        // RFC 9700 §4.4: a redirect URI per provider unless one is written down.
+        let redirect_uri = match &entry.redirect_uri {
+            Some(u) => {
+                crate::mixup::check_redirect_uri(u.get_ref(), redirect)
+                    .map_err(|m| at(u.span().start, Some("redirect_uri"), m))?;
+                u.get_ref().clone()
+            }
+            None => crate::mixup::default_redirect_uri(&id, redirect),
+        };
         providers.push(ProviderConfig {
             display_name: entry
                 .display_name
@@ -406,18 +428,16 @@ pub fn parse(path: &Path, text: &str) -> Result<Providers, ConfigError> {
             client_id,
             client_secret: entry.client_secret.map(ClientSecret::new),
             scopes,
-            redirect_uri: match redirect {
-                RedirectMode::DeepLink => DEEP_LINK_REDIRECT,
-                RedirectMode::Loopback => LOOPBACK_REDIRECT,
-            }
-            .to_owned(),
+            redirect_uri,
             redirect,
             protocol,
             endpoints,
             extra_params,
             logout_hint: entry.logout_hint.unwrap_or(defaults.logout_hint),
+            shares_redirect_with: Vec::new(),
         });
     }
+    crate::mixup::mark_shared_redirects(&mut providers);
     let default = match file.default {
         Some(d) => {
             let d_at = d.span().start;
@@ -474,7 +494,7 @@ client_id = "pixie"
         let g = &file.providers[0];
         assert_eq!(g.issuer, "https://accounts.google.com");
         assert_eq!(g.redirect, RedirectMode::Loopback);
-        assert_eq!(g.redirect_uri, LOOPBACK_REDIRECT);
+        assert_eq!(g.redirect_uri, "http://127.0.0.1/oauth/callback/google");
         assert_eq!(g.display_name, "Google");
         assert!(g.client_secret.is_some());
         assert!(!format!("{g:?}").contains("not-really-secret"));
@@ -483,7 +503,12 @@ client_id = "pixie"
             (w.display_name.as_str(), w.redirect),
             ("Work", RedirectMode::DeepLink)
         );
-        assert_eq!(w.redirect_uri, DEEP_LINK_REDIRECT);
+        assert_eq!(w.redirect_uri, "dev.pixie.app:/oauth/callback/work");
+        assert!(
+            file.providers
+                .iter()
+                .all(|p| p.shares_redirect_with.is_empty())
+        );
     }
 
     #[test]
@@ -637,6 +662,70 @@ logout_hint = "id-token"
             (5, Some("logout_hint")),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_shared_redirect_uri_is_marked_on_each_provider() {
+        let file = p(r#"
+[[provider]]
+id = "a"
+issuer = "https://a.example"
+client_id = "x"
+redirect_uri = "dev.pixie.app:/oauth/callback"
+
+[[provider]]
+id = "b"
+issuer = "https://b.example"
+client_id = "x"
+redirect_uri = "dev.pixie.app:/oauth/callback"
+
+[[provider]]
+id = "c"
+issuer = "https://c.example"
+client_id = "x"
+
+[[provider]]
+id = "d"
+issuer = "https://d.example"
+client_id = "x"
+redirect = "loopback"
+redirect_uri = "http://127.0.0.1/oauth/callback/c"
+
+[[provider]]
+id = "e"
+issuer = "https://e.example"
+client_id = "x"
+redirect = "loopback"
+redirect_uri = "http://127.0.0.1/cb"
+"#)
+        .unwrap();
+        let shared: Vec<(&str, Vec<String>)> = file
+            .providers
+            .iter()
+            .map(|p| (p.id.as_str(), p.shares_redirect_with.clone()))
+            .collect();
+        assert_eq!(
+            shared,
+            [
+                ("a", vec!["b".to_owned()]),
+                ("b", vec!["a".to_owned()]),
+                ("c", vec![]),
+                ("d", vec![]),
+                ("e", vec![]),
+            ]
+        );
+        for (text, field) in [
+            (
+                "[[provider]]\nid = \"a b\"\nclient_id = \"x\"\nissuer = \"https://id.example\"\n",
+                "id",
+            ),
+            (
+                "[[provider]]\nid = \"a\"\nclient_id = \"x\"\nissuer = \"https://id.example\"\nredirect_uri = \"https://evil.example/cb\"\n",
+                "redirect_uri",
+            ),
+        ] {
+            assert_eq!(p(text).unwrap_err().field.as_deref(), Some(field), "{text}");
+        }
     }
 
     #[test]

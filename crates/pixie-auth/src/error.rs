@@ -36,6 +36,12 @@ pub enum Error {
     Picture(String),
     #[error("the sign-in was not finished in time")]
     Expired,
+    /// RFC 9700 §4.4: a provider shares its redirect URI and does not name itself on it.
+    #[error("provider `{provider}` shares its redirect URI with {} and does not support RFC 9207", others.join(", "))]
+    SharedRedirect {
+        provider: String,
+        others: Vec<String>,
+    },
 }
 
 impl Error {
@@ -73,6 +79,7 @@ impl Error {
             Error::SubjectMismatch => "subject_mismatch",
             Error::Picture(_) => "picture",
             Error::Expired => "expired",
+            Error::SharedRedirect { .. } => "shared_redirect",
         }
     }
 
@@ -133,6 +140,16 @@ impl Error {
             Error::Picture(_) => "Your profile picture could not be loaded.".into(),
             Error::Expired => "The sign-in took too long and was stopped.".into(),
             Error::Rng(_) => "Pixie could not create a secure sign-in request.".into(),
+            Error::SharedRedirect { provider, others } => {
+                let others = others
+                    .iter()
+                    .map(|o| format!("\u{201c}{o}\u{201d}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!(
+                    "Pixie will not sign in with \u{201c}{provider}\u{201d}: it uses the same redirect address as {others} and does not say which provider answered, so one provider's answer could be passed off as the other's. Give it a redirect_uri of its own in providers.toml."
+                )
+            }
         }
     }
 }

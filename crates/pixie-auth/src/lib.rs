@@ -23,6 +23,7 @@ pub mod flow;
 pub mod http;
 pub mod logout;
 pub mod loopback;
+pub mod mixup;
 pub mod picture;
 pub mod provider;
 pub mod proxy;

@@ -99,6 +99,9 @@ pub struct ProviderConfig {
     /// `client_id` by default, the ID token only for providers that need it.
     #[serde(default)]
     pub logout_hint: crate::logout::LogoutHint,
+    /// Other configured providers with the same redirect URI (see [`crate::mixup`]).
+    #[serde(default, skip_serializing)]
+    pub shares_redirect_with: Vec<String>,
 }
 
 /// Which protocol a provider speaks.
@@ -149,6 +152,7 @@ impl ProviderConfig {
             extra_params: Vec::new(),
             multi_tenant: false,
             logout_hint: crate::logout::LogoutHint::ClientId,
+            shares_redirect_with: Vec::new(),
         }
     }
 }
@@ -422,6 +426,8 @@ impl Provider {
             }
             None => None,
         };
+        // RFC 9700 §4.4: a provider that shares its redirect URI must name itself on it.
+        crate::mixup::check_shared_redirect(&config, &metadata)?;
         let metadata_jwks = metadata.jwks().clone();
         let client = CoreClient::from_provider_metadata(
             metadata.clone(),

@@ -1091,7 +1091,7 @@ mod flow_tests {
 
         // A forged state: the redirect step fails at the state check.
         let pending = provider.start_sign_in().unwrap();
-        let _ = pending.validate_callback("dev.pixie.app:/oauth/callback?code=x&state=forged");
+        let _ = pending.validate_callback("dev.pixie.app:/oauth/callback/demo?code=x&state=forged");
         let last = pending.trace().steps().pop().unwrap();
         assert_eq!(last.checks.len(), 2);
         assert!(last.checks[0].ok && !last.checks[1].ok);

@@ -61,7 +61,7 @@ async fn happy_path_signs_in_with_name_email_and_picture() {
     assert!(q.contains_key("nonce") && q.contains_key("state"));
 
     let redirect = browser(url.as_str(), "allow", Some("Katherine Johnson")).await;
-    assert!(redirect.starts_with("dev.pixie.app:/oauth/callback?"));
+    assert!(redirect.starts_with("dev.pixie.app:/oauth/callback/demo?"));
     let callback = pending
         .validate_callback(&redirect)
         .expect("redirect is ours");

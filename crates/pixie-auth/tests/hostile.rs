@@ -6,9 +6,9 @@ use std::time::Duration;
 
 mod common;
 
-use pixie_auth::{CallbackError, Error, HttpClient, Provider, SignedIn};
+use pixie_auth::{CallbackError, Error, HttpClient, Provider, ProviderConfig, SignedIn};
 use pixie_dev_idp::browser::{Answer, answer};
-use pixie_dev_idp::{DevIdp, Fault, IdpConfig};
+use pixie_dev_idp::{ClientRegistration, DevIdp, Fault, IdpConfig, PIXIE_CLIENT_ID};
 
 fn faulty() -> IdpConfig {
     IdpConfig {
@@ -48,6 +48,13 @@ const TABLE: &[(Fault, Want)] = &[
     ),
     (
         Fault::RedirectWrongIss,
+        Want::Refused("issuer_mismatch", "came from a different provider"),
+    ),
+    // Mix-up (RFC 9700 §4.4): the provider sends the person on to an honest one that names
+    // no issuer; it advertised RFC 9207 itself, so the answer without `iss` is refused. (The
+    // per-provider redirect URIs that stop it without RFC 9207: `mix_up_*` below.)
+    (
+        Fault::AuthorizeForward,
         Want::Refused("issuer_mismatch", "came from a different provider"),
     ),
     (
@@ -160,7 +167,19 @@ const TABLE: &[(Fault, Want)] = &[
 
 #[tokio::test]
 async fn every_defect_is_refused_with_a_typed_error_and_plain_words() {
-    let idp = DevIdp::start(faulty()).await.unwrap();
+    // Where `authorize-forward` sends the person: an honest provider without RFC 9207.
+    let honest = DevIdp::start(IdpConfig {
+        issuer_identification: false,
+        ..IdpConfig::default()
+    })
+    .await
+    .unwrap();
+    let idp = DevIdp::start(IdpConfig {
+        forward_to: Some(format!("{}/authorize", honest.issuer())),
+        ..faulty()
+    })
+    .await
+    .unwrap();
     let mut failures = Vec::new();
     for (fault, want) in TABLE {
         idp.set_fault(Some(*fault)).await.unwrap();
@@ -265,4 +284,127 @@ async fn a_provider_not_configured_for_faults_refuses_them() {
         .unwrap()
         .status();
     assert!(status == 404 || status == 405, "{status}");
+}
+
+/// How a mix-up attempt ended for the person and for the attacker.
+#[derive(Debug, PartialEq)]
+enum MixUp {
+    /// Pixie refused to use the attacking provider at all (this code).
+    Unusable(&'static str),
+    /// The honest provider would not send its answer to the attacker's redirect URI; the
+    /// browser stays on its error page.
+    StoppedAtTheHonestProvider,
+    /// The answer came back and Pixie refused it (this code).
+    Refused(&'static str),
+    /// The answer came back and was taken for the attacker's sign-in.
+    Accepted,
+}
+
+/// RFC 9700 §4.4.1: Pixie is configured (through `providers.toml`, as a person would) with
+/// an honest provider that names no issuer (like Google) and an attacker that forwards the
+/// person to it with Pixie's state, PKCE challenge and redirect URI. The person signs in with
+/// the attacker. `extra` is added to both providers' entries; `attacker_iss` says whether the
+/// attacker advertises RFC 9207. Returns the outcome and how many codes reached the
+/// attacker's token endpoint.
+async fn mix_up(extra: &str, attacker_iss: bool) -> (MixUp, usize) {
+    let text = format!(
+        "[[provider]]\nid = \"honest\"\nissuer = \"http://127.0.0.1:9\"\nclient_id = \"{PIXIE_CLIENT_ID}\"\n{extra}\n\
+         [[provider]]\nid = \"evil\"\nissuer = \"http://127.0.0.1:9\"\nclient_id = \"{PIXIE_CLIENT_ID}\"\n{extra}\n"
+    );
+    let mut configs = pixie_auth::config::parse(std::path::Path::new("providers.toml"), &text)
+        .expect("the configuration parses")
+        .providers;
+    let mut evil_config: ProviderConfig = configs.remove(1);
+    let mut honest_config: ProviderConfig = configs.remove(0);
+    // The honest provider knows Pixie by the redirect URI Pixie gives it.
+    let honest = DevIdp::start(IdpConfig {
+        issuer_identification: false,
+        clients: vec![ClientRegistration {
+            client_id: PIXIE_CLIENT_ID.into(),
+            redirect_uris: vec![honest_config.redirect_uri.clone()],
+            post_logout_redirect_uris: vec![],
+        }],
+        ..IdpConfig::default()
+    })
+    .await
+    .unwrap();
+    let evil = DevIdp::start(IdpConfig {
+        issuer_identification: attacker_iss,
+        forward_to: Some(format!("{}/authorize", honest.issuer())),
+        ..faulty()
+    })
+    .await
+    .unwrap();
+    evil.set_fault(Some(Fault::AuthorizeForward)).await.unwrap();
+    honest_config.issuer = honest.issuer().to_owned();
+    evil_config.issuer = evil.issuer().to_owned();
+    let http = HttpClient::new().unwrap();
+    let honest_provider = Provider::discover(honest_config, http.clone()).await;
+    let outcome = async {
+        let provider = match Provider::discover(evil_config, http).await {
+            Ok(p) => p,
+            Err(e) => {
+                assert!(e.user_message().contains("\u{201c}honest\u{201d}"), "{e:?}");
+                return MixUp::Unusable(e.code());
+            }
+        };
+        let pending = provider.start_sign_in().unwrap();
+        let Ok(redirect) =
+            answer(pending.authorization_url().as_str(), Answer::Preset("ada")).await
+        else {
+            return MixUp::StoppedAtTheHonestProvider;
+        };
+        match pending.validate_callback(&redirect) {
+            Err(e) => MixUp::Refused(Error::from(e).code()),
+            Ok(callback) => {
+                let _ = provider.complete(&pending, &callback).await;
+                MixUp::Accepted
+            }
+        }
+    }
+    .await;
+    // Sharing a redirect URI without RFC 9207 makes the honest provider unusable too (the
+    // same forwarding works the other way round); with URIs of their own, it signs in.
+    match honest_provider {
+        Err(e) => assert!(
+            extra.contains("redirect_uri") && e.code() == "shared_redirect",
+            "{e:?}"
+        ),
+        Ok(p) => {
+            assert!(!extra.contains("redirect_uri"));
+            let done = sign_in(&p)
+                .await
+                .expect("a sign-in with the honest provider");
+            assert_eq!(done.profile.name, "Ada Lovelace");
+        }
+    }
+    (outcome, evil.code_exchanges())
+}
+
+#[tokio::test]
+async fn mix_up_each_provider_has_its_own_redirect_uri() {
+    // The default: `…/oauth/callback/evil` is not registered at the honest provider.
+    let (outcome, codes) = mix_up("", false).await;
+    assert_eq!(
+        (outcome, codes),
+        (MixUp::StoppedAtTheHonestProvider, 0),
+        "the honest provider's code reached the attacker's token endpoint"
+    );
+    let (outcome, codes) = mix_up("redirect = \"loopback\"", false).await;
+    assert_eq!((outcome, codes), (MixUp::StoppedAtTheHonestProvider, 0));
+}
+
+#[tokio::test]
+async fn mix_up_a_shared_redirect_uri_needs_rfc_9207() {
+    let shared = "redirect_uri = \"dev.pixie.app:/oauth/callback\"";
+    // The attacker does not name itself on its redirects: it cannot be used at all.
+    assert_eq!(
+        mix_up(shared, false).await,
+        (MixUp::Unusable("shared_redirect"), 0)
+    );
+    // It says it does: the forwarded answer has no `iss` and is refused.
+    assert_eq!(
+        mix_up(shared, true).await,
+        (MixUp::Refused("issuer_mismatch"), 0)
+    );
 }

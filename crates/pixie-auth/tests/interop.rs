@@ -14,7 +14,6 @@ use std::process::Command;
 use pixie_auth::config::{self, DEEP_LINK_REDIRECT};
 use pixie_auth::loopback::LoopbackListener;
 use pixie_auth::{HttpClient, Provider, ProviderConfig};
-use url::Url;
 
 struct Interop {
     issuer: String,
@@ -88,7 +87,10 @@ async fn deep_link_sign_in_refresh_revoke_and_logout() {
     let pending = provider.start_sign_in().unwrap();
     let auth = pending.authorization_url().to_string();
     let redirect = person(&i, &["login", &auth, "--user", "ada"]).remove(0);
-    assert!(redirect.starts_with(DEEP_LINK_REDIRECT), "{redirect}");
+    assert!(
+        redirect.starts_with(&format!("{DEEP_LINK_REDIRECT}/interop?")),
+        "{redirect}"
+    );
     assert!(redirect.contains("iss="), "{redirect}");
     let callback = pending
         .validate_callback(&redirect)
@@ -141,7 +143,10 @@ async fn deep_link_sign_in_refresh_revoke_and_logout() {
 async fn loopback_sign_in_answers_the_browser_and_closes() {
     let i = interop();
     let provider = discover(configured(&i, "loopback")).await;
-    let listener = LoopbackListener::bind("/oauth/callback").await.unwrap();
+    // The provider's own callback path (`/oauth/callback/interop`, RFC 9700 §4.4).
+    let listener = LoopbackListener::bind(provider.redirect_uri().path())
+        .await
+        .unwrap();
     let redirect_uri = listener.redirect_uri().clone();
     assert_eq!(redirect_uri.host_str(), Some("127.0.0.1"));
     let pending = provider.start_sign_in_to(&redirect_uri).unwrap();
@@ -186,12 +191,10 @@ async fn a_person_who_says_no_gets_access_denied_in_both_modes() {
     let i = interop();
     for mode in ["deep-link", "loopback"] {
         let provider = discover(configured(&i, mode)).await;
-        let redirect_uri = Url::parse(if mode == "loopback" {
-            "http://127.0.0.1:40999/oauth/callback"
-        } else {
-            DEEP_LINK_REDIRECT
-        })
-        .unwrap();
+        let mut redirect_uri = provider.redirect_uri().clone();
+        if mode == "loopback" {
+            redirect_uri.set_port(Some(40999)).unwrap();
+        }
         let pending = provider.start_sign_in_to(&redirect_uri).unwrap();
         let auth = pending.authorization_url().to_string();
         let redirect = person(&i, &["login", &auth, "--deny"]).remove(0);

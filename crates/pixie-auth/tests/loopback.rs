@@ -1,11 +1,14 @@
 //! The loopback redirect (RFC 8252 §7.3) against the demo provider, which accepts
-//! `http://127.0.0.1:{any port}/oauth/callback` for Pixie's client.
+//! `http://127.0.0.1:{any port}/oauth/callback/demo` for Pixie's client.
 
 mod common;
 
 use pixie_auth::loopback::LoopbackListener;
 use pixie_dev_idp::IdpConfig;
 use pixie_dev_idp::browser::{Answer, answer};
+
+/// The demo provider's loopback callback path for Pixie (`…/oauth/callback/demo`).
+const LOOPBACK_PATH: &str = "/oauth/callback/demo";
 
 async fn get(url: &str) -> (u16, String) {
     let resp = reqwest::get(url).await.expect("the listener answers");
@@ -18,7 +21,7 @@ async fn get(url: &str) -> (u16, String) {
 #[tokio::test]
 async fn a_sign_in_through_the_loopback_redirect() {
     let (_idp, provider) = common::demo(IdpConfig::default()).await;
-    let listener = LoopbackListener::bind("/oauth/callback").await.unwrap();
+    let listener = LoopbackListener::bind(LOOPBACK_PATH).await.unwrap();
     let redirect_uri = listener.redirect_uri().clone();
     assert_eq!(redirect_uri.host_str(), Some("127.0.0.1"));
     let pending = provider.start_sign_in_to(&redirect_uri).unwrap();
@@ -29,7 +32,7 @@ async fn a_sign_in_through_the_loopback_redirect() {
         let base = redirect_uri.origin().ascii_serialization();
         // Stray requests are answered and ignored: a favicon, a forged callback.
         assert_eq!(get(&format!("{base}/favicon.ico")).await.0, 404);
-        let (status, page) = get(&format!("{base}/oauth/callback?code=forged&state=forged")).await;
+        let (status, page) = get(&format!("{base}{LOOPBACK_PATH}?code=forged&state=forged")).await;
         assert_eq!(status, 400);
         assert!(page.contains("doesn't belong to a sign-in in progress"));
         // The real one.
@@ -57,7 +60,7 @@ async fn a_sign_in_through_the_loopback_redirect() {
 #[tokio::test]
 async fn a_denial_is_shown_in_the_browser_and_ends_the_sign_in() {
     let (_idp, provider) = common::demo(IdpConfig::default()).await;
-    let listener = LoopbackListener::bind("/oauth/callback").await.unwrap();
+    let listener = LoopbackListener::bind(LOOPBACK_PATH).await.unwrap();
     let redirect_uri = listener.redirect_uri().clone();
     let pending = provider.start_sign_in_to(&redirect_uri).unwrap();
     let auth_url = pending.authorization_url().to_string();

@@ -233,7 +233,7 @@ async fn microsoft_common_tenant_signs_in_with_the_tenant_issuer() {
     assert!(provider.is_multi_tenant());
     let pending = provider.start_sign_in().unwrap();
     let p = params(pending.authorization_url());
-    assert_eq!(p["redirect_uri"], "dev.pixie.app:/oauth/callback");
+    assert_eq!(p["redirect_uri"], "dev.pixie.app:/oauth/callback/ms");
     assert_eq!(p["code_challenge_method"], "S256");
     assert!(p["scope"].split(' ').any(|s| s == "offline_access"));
     let redirect = authorize(&state, &pending);
@@ -348,8 +348,8 @@ async fn gh_avatar() -> Response {
         .into_response()
 }
 
-/// A GitHub-shaped server and Pixie's provider for it (the `github` template, its endpoints
-/// pointed at the server).
+/// A GitHub-shaped server and Pixie's provider for it (the `github` template, its issuer and
+/// endpoints pointed at the server: a loopback picture is fetched only for a loopback issuer).
 async fn github() -> (GhState, Provider) {
     let state: GhState = Arc::default();
     let router = Router::new()
@@ -361,7 +361,7 @@ async fn github() -> (GhState, Provider) {
     state.lock().unwrap().base = base.clone();
     let config = one_provider(&format!(
         "[[provider]]\nid = \"github\"\ntemplate = \"github\"\nclient_id = \"Iv1.pixie\"\nclient_secret = \"gh-secret\"\n\
-         authorization_endpoint = \"{base}/login/oauth/authorize\"\ntoken_endpoint = \"{base}/login/oauth/access_token\"\n\
+         issuer = \"{base}\"\nauthorization_endpoint = \"{base}/login/oauth/authorize\"\ntoken_endpoint = \"{base}/login/oauth/access_token\"\n\
          userinfo_endpoint = \"{base}/user\"\n"
     ));
     let provider = Provider::discover(config, HttpClient::new().unwrap())

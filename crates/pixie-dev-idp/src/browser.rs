@@ -31,13 +31,28 @@ pub async fn answer(auth_url: &str, answer: Answer<'_>) -> Result<String, Browse
     let ua = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
-    let html = ua
-        .get(auth_url)
-        .send()
-        .await?
-        .error_for_status()?
-        .text()
-        .await?;
+    // Like a browser, follow redirects between web pages (a provider may send the person
+    // on); a redirect to anything else (the app's own scheme) is handed back at once.
+    let mut page = Url::parse(auth_url)?;
+    let mut resp = ua.get(page.clone()).send().await?;
+    for _ in 0..5 {
+        if !resp.status().is_redirection() {
+            break;
+        }
+        let location = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .map(str::to_owned)
+            .ok_or(BrowserError::NoRedirect(resp.status().as_u16()))?;
+        let next = page.join(&location)?;
+        if !matches!(next.scheme(), "http" | "https") {
+            return Ok(location);
+        }
+        page = next;
+        resp = ua.get(page.clone()).send().await?;
+    }
+    let html = resp.error_for_status()?.text().await?;
     let tx = html
         .split("name=\"tx\" value=\"")
         .nth(1)
@@ -49,7 +64,7 @@ pub async fn answer(auth_url: &str, answer: Answer<'_>) -> Result<String, Browse
         Answer::Named(name) => fields.extend([("action", "allow"), ("name", name)]),
         Answer::Deny => fields.push(("action", "deny")),
     }
-    let action = Url::parse(auth_url)?.join("/authorize")?;
+    let action = page.join("/authorize")?;
     let resp = ua.post(action).form(&fields).send().await?;
     let status = resp.status();
     if !status.is_redirection() {

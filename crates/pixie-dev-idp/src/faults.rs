@@ -53,6 +53,7 @@ faults! {
     DiscoveryIssuerMismatch => "discovery-issuer-mismatch": "discovery names another issuer than its URL",
     RedirectWrongState => "redirect-wrong-state": "the authorization response carries another state",
     RedirectWrongIss => "redirect-wrong-iss": "the authorization response names another issuer (mix-up)",
+    AuthorizeForward => "authorize-forward": "a mix-up attacker: the authorization request is sent on to another provider (IdpConfig::forward_to) with the client's state, challenge, nonce and redirect URI",
     RedirectErrorMarkup => "redirect-error-markup": "an error response whose description carries markup",
     IdTokenBadSignature => "id-token-bad-signature": "the ID token's signature does not verify",
     IdTokenAlgNone => "id-token-alg-none": "the ID token is unsigned (alg none)",

@@ -39,8 +39,12 @@ pub use faults::Fault;
 #[cfg(feature = "faults")]
 pub use keys::Keys;
 
-/// The redirect URI Pixie registers by default (RFC 8252 §7.1 private-use scheme).
-pub const PIXIE_REDIRECT_URI: &str = "dev.pixie.app:/oauth/callback";
+/// The redirect URI Pixie registers for the demo provider (RFC 8252 §7.1 private-use
+/// scheme): Pixie's callback path for the provider id `demo` (each provider has its own,
+/// RFC 9700 §4.4).
+pub const PIXIE_REDIRECT_URI: &str = "dev.pixie.app:/oauth/callback/demo";
+/// The loopback redirect URI Pixie registers for the demo provider (RFC 8252 §7.3: any port).
+pub const PIXIE_LOOPBACK_REDIRECT_URI: &str = "http://127.0.0.1/oauth/callback/demo";
 /// The client id Pixie uses with the demo provider.
 pub const PIXIE_CLIENT_ID: &str = "pixie-desktop";
 
@@ -78,7 +82,7 @@ impl ClientRegistration {
             client_id: PIXIE_CLIENT_ID.into(),
             redirect_uris: vec![
                 PIXIE_REDIRECT_URI.into(),
-                "http://127.0.0.1/oauth/callback".into(),
+                PIXIE_LOOPBACK_REDIRECT_URI.into(),
             ],
             post_logout_redirect_uris: vec!["dev.pixie.app:/oauth/logout".into()],
         }
@@ -106,6 +110,11 @@ pub struct IdpConfig {
     /// Benchmarks only: approve every authorization request at once as this preset person
     /// (`ada`, `grace`, `alan`), answering `/authorize` with the redirect. The app never sets it.
     pub auto_approve: Option<String>,
+    /// RFC 9207: name the issuer (`iss`) on every authorization response and say so in the
+    /// metadata. On by default; off plays a provider that does neither (Google, GitHub).
+    pub issuer_identification: bool,
+    /// The authorization endpoint the `authorize-forward` fault sends the browser on to.
+    pub forward_to: Option<String>,
 }
 
 impl Default for IdpConfig {
@@ -119,6 +128,8 @@ impl Default for IdpConfig {
             state_file: None,
             allow_faults: false,
             auto_approve: None,
+            issuer_identification: true,
+            forward_to: None,
         }
     }
 }
@@ -133,6 +144,8 @@ pub(crate) struct Shared {
     pub fault: Mutex<Option<Fault>>,
     /// A newer key after a simulated rotation (`id-token-unknown-kid`).
     pub rotated: Mutex<Option<Arc<keys::Keys>>>,
+    /// Authorization-code token requests received, valid or not.
+    pub code_exchanges: std::sync::atomic::AtomicUsize,
 }
 
 /// A running provider. Dropping it stops the server.
@@ -195,6 +208,7 @@ impl DevIdp {
             clock: clock.clone(),
             fault: Mutex::new(None),
             rotated: Mutex::new(None),
+            code_exchanges: std::sync::atomic::AtomicUsize::new(0),
         });
         shared.persist();
         let app = routes::router(shared.clone());
@@ -239,6 +253,14 @@ impl DevIdp {
             .lock()
             .map(|s| s.live_families())
             .unwrap_or(0)
+    }
+
+    /// How many authorization-code token requests arrived, valid or not (a mix-up test
+    /// checks that a code never reached the wrong provider).
+    pub fn code_exchanges(&self) -> usize {
+        self.shared
+            .code_exchanges
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Produce `fault` from now on (`None`: behave). Test builds only: the feature `faults`

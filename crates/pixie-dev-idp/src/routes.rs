@@ -75,7 +75,7 @@ async fn discovery(State(s): AppState) -> Json<Value> {
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
             "name", "given_name", "family_name", "email", "email_verified", "picture"],
-        "authorization_response_iss_parameter_supported": true,
+        "authorization_response_iss_parameter_supported": s.config.issuer_identification,
     }))
 }
 
@@ -141,11 +141,11 @@ fn authorize_error(
     error: &str,
     description: &str,
 ) -> Response {
-    let mut params = vec![
-        ("error", error),
-        ("error_description", description),
-        ("iss", s.issuer.as_str()),
-    ];
+    let mut params = vec![("error", error), ("error_description", description)];
+    // RFC 9207 §2: `iss` on error responses too.
+    if s.config.issuer_identification {
+        params.push(("iss", s.issuer.as_str()));
+    }
     if let Some(state) = state {
         params.push(("state", state));
     }
@@ -161,6 +161,11 @@ fn is_pkce_value(v: &str) -> bool {
 
 async fn authorize_page(State(s): AppState, Query(q): Query<HashMap<String, String>>) -> Response {
     let get = |k: &str| q.get(k).map(String::as_str);
+    // The mix-up attacker (RFC 9700 §4.4.1): the whole request, on to another provider.
+    if let (Some(Fault::AuthorizeForward), Some(target)) = (s.fault(), &s.config.forward_to) {
+        let params: Vec<(&str, &str)> = q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        return redirect_to(target, &params);
+    }
     // RFC 6749 §4.1.2.1: a bad client or redirect URI is shown, never redirected to.
     let Some(client_id) = get("client_id") else {
         return error_page("The request names no client (client_id is missing).");
@@ -322,10 +327,13 @@ fn answer(
         store.codes.insert(code.clone(), grant);
     }
     let iss = match fault {
-        Some(Fault::RedirectWrongIss) => "https://evil.example",
-        _ => s.issuer.as_str(),
+        Some(Fault::RedirectWrongIss) => Some("https://evil.example"),
+        _ if s.config.issuer_identification => Some(s.issuer.as_str()),
+        _ => None,
     };
-    let mut params = vec![("code", code.as_str()), ("iss", iss)];
+    let mut params = vec![("code", code.as_str())];
+    // RFC 9207 §2: the issuer identifier on the authorization response.
+    params.extend(iss.map(|i| ("iss", i)));
     if let Some(state) = state {
         params.push(("state", state));
     }
@@ -367,6 +375,10 @@ async fn token(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    if form.get("grant_type").map(String::as_str) == Some("authorization_code") {
+        s.code_exchanges
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
     let Some(client_id) = client_id_of(&headers, &form) else {
         return token_error(StatusCode::UNAUTHORIZED, "invalid_client", "No client_id.");
     };
@@ -836,17 +848,23 @@ mod tests {
     #[test]
     fn loopback_redirects_match_any_port_but_nothing_else() {
         let c = ClientRegistration::pixie();
-        assert!(redirect_allowed(&c, "dev.pixie.app:/oauth/callback"));
+        assert!(redirect_allowed(&c, "dev.pixie.app:/oauth/callback/demo"));
         assert!(redirect_allowed(
             &c,
-            "http://127.0.0.1:51234/oauth/callback"
+            "http://127.0.0.1:51234/oauth/callback/demo"
         ));
         assert!(!redirect_allowed(&c, "http://127.0.0.1:51234/other"));
         assert!(!redirect_allowed(
             &c,
-            "http://localhost:51234/oauth/callback"
+            "http://localhost:51234/oauth/callback/demo"
         ));
+        // Another provider's callback, or the one once shared by all (RFC 9700 §4.4).
         assert!(!redirect_allowed(&c, "dev.pixie.app:/oauth/callback/x"));
+        assert!(!redirect_allowed(&c, "dev.pixie.app:/oauth/callback"));
+        assert!(!redirect_allowed(
+            &c,
+            "http://127.0.0.1:51234/oauth/callback"
+        ));
         assert!(!redirect_allowed(&c, "https://evil.example/oauth/callback"));
     }
 }
