@@ -106,6 +106,8 @@ impl Template {
                     userinfo: Some("https://api.github.com/user".into()),
                     jwks: None,
                     revocation: None,
+                    // "Authorizing OAuth apps", device flow (enabled per app in its settings).
+                    device_authorization: Some("https://github.com/login/device/code".into()),
                 }),
                 ..oidc("GitHub")
             },
@@ -146,6 +148,8 @@ struct Entry {
     userinfo_endpoint: Option<Spanned<String>>,
     jwks_uri: Option<Spanned<String>>,
     revocation_endpoint: Option<Spanned<String>>,
+    /// RFC 8628 §4: where a sign-in on another device starts (discovered when not given).
+    device_authorization_endpoint: Option<Spanned<String>>,
     /// Extra authorization request parameters, e.g. `{ prompt = "select_account" }`.
     authorization_params: Option<std::collections::BTreeMap<String, String>>,
     /// `"client-id"` (default) or `"id-token"`: see [`LogoutHint`].
@@ -361,6 +365,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Providers, ConfigError> {
             ("userinfo_endpoint", &entry.userinfo_endpoint),
             ("jwks_uri", &entry.jwks_uri),
             ("revocation_endpoint", &entry.revocation_endpoint),
+            (
+                "device_authorization_endpoint",
+                &entry.device_authorization_endpoint,
+            ),
         ];
         for (field, value) in &written {
             if let Some(v) = value {
@@ -369,12 +377,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Providers, ConfigError> {
         }
         if written.iter().any(|(_, v)| v.is_some()) {
             let mut e = endpoints.unwrap_or_default();
-            let [a, t, u, j, r] = written.map(|(_, v)| v.as_ref().map(|v| v.get_ref().clone()));
+            let [a, t, u, j, r, d] = written.map(|(_, v)| v.as_ref().map(|v| v.get_ref().clone()));
             e.authorization = a.unwrap_or(e.authorization);
             e.token = t.unwrap_or(e.token);
             e.userinfo = u.or(e.userinfo);
             e.jwks = j.or(e.jwks);
             e.revocation = r.or(e.revocation);
+            e.device_authorization = d.or(e.device_authorization);
             let mut needed = vec![
                 ("authorization_endpoint", e.authorization.is_empty()),
                 ("token_endpoint", e.token.is_empty()),

@@ -1,6 +1,7 @@
 //! The one error type of the core, with stable codes a UI can map to words.
 
 use crate::callback::CallbackError;
+use crate::device::DeviceError;
 use crate::http::HttpError;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +37,9 @@ pub enum Error {
     Picture(String),
     #[error("the sign-in was not finished in time")]
     Expired,
+    /// Sign-in on another device (RFC 8628).
+    #[error(transparent)]
+    Device(#[from] DeviceError),
     /// RFC 9700 §4.4: a provider shares its redirect URI and does not name itself on it.
     #[error("provider `{provider}` shares its redirect URI with {} and does not support RFC 9207", others.join(", "))]
     SharedRedirect {
@@ -79,6 +83,7 @@ impl Error {
             Error::SubjectMismatch => "subject_mismatch",
             Error::Picture(_) => "picture",
             Error::Expired => "expired",
+            Error::Device(e) => e.code(),
             Error::SharedRedirect { .. } => "shared_redirect",
         }
     }
@@ -139,6 +144,7 @@ impl Error {
             }
             Error::Picture(_) => "Your profile picture could not be loaded.".into(),
             Error::Expired => "The sign-in took too long and was stopped.".into(),
+            Error::Device(e) => e.user_message(),
             Error::Rng(_) => "Pixie could not create a secure sign-in request.".into(),
             Error::SharedRedirect { provider, others } => {
                 let others = others

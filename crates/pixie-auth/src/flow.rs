@@ -43,6 +43,10 @@ pub enum Party {
     Jwks,
     Userinfo,
     Picture,
+    /// RFC 8628 §3.1: the device authorization endpoint.
+    DeviceAuthorizationEndpoint,
+    /// The person's phone or other computer, where a device sign-in is finished (RFC 8628 §3.3).
+    OtherDevice,
 }
 
 impl Party {
@@ -56,6 +60,8 @@ impl Party {
             Party::Jwks => "JWKS",
             Party::Userinfo => "Userinfo endpoint",
             Party::Picture => "Picture",
+            Party::DeviceAuthorizationEndpoint => "Device authorization endpoint",
+            Party::OtherDevice => "Your other device",
         }
     }
 
@@ -63,7 +69,7 @@ impl Party {
     pub fn lifeline(self) -> &'static str {
         match self {
             Party::App => "app",
-            Party::Browser | Party::Desktop => "browser",
+            Party::Browser | Party::Desktop | Party::OtherDevice => "browser",
             _ => "provider",
         }
     }

@@ -18,6 +18,7 @@
 
 pub mod callback;
 pub mod config;
+pub mod device;
 pub mod error;
 pub mod flow;
 pub mod http;
@@ -27,11 +28,13 @@ pub mod mixup;
 pub mod picture;
 pub mod provider;
 pub mod proxy;
+pub mod qr;
 pub mod random;
 pub mod session;
 pub mod signin;
 
 pub use callback::{CallbackError, ValidatedCallback};
+pub use device::{DeviceError, PendingDeviceSignIn};
 pub use error::Error;
 pub use flow::{FlowStep, FlowTrace};
 pub use http::{HttpClient, HttpError};

@@ -35,6 +35,9 @@ pub struct ExtraMetadata {
     /// OpenID RP-Initiated Logout 1.0 §2.1.
     #[serde(default)]
     pub end_session_endpoint: Option<String>,
+    /// RFC 8628 §4: where a device sign-in starts.
+    #[serde(default)]
+    pub device_authorization_endpoint: Option<String>,
 }
 impl AdditionalProviderMetadata for ExtraMetadata {}
 
@@ -128,6 +131,9 @@ pub struct Endpoints {
     pub jwks: Option<String>,
     /// RFC 7009 revocation.
     pub revocation: Option<String>,
+    /// RFC 8628 §3.1 device authorization (sign in on another device).
+    #[serde(default)]
+    pub device_authorization: Option<String>,
 }
 
 impl ProviderConfig {
@@ -316,6 +322,7 @@ impl Provider {
             crate::signin::ALLOWED_ALGS.to_vec(),
             ExtraMetadata {
                 revocation_endpoint: endpoints.revocation.clone(),
+                device_authorization_endpoint: endpoints.device_authorization.clone(),
                 ..ExtraMetadata::default()
             },
         )

@@ -329,7 +329,7 @@ impl Provider {
         self.load_profile_traced(tokens, None).await
     }
 
-    async fn load_profile_traced(
+    pub(crate) async fn load_profile_traced(
         &self,
         tokens: &Tokens,
         trace: Option<&FlowTrace>,
@@ -895,7 +895,10 @@ fn callback_step(
 
 /// The ID token checks in the order they are made (openidconnect's verifier, then Pixie's
 /// own), with the failing one marked.
-fn id_token_checks(response: &CoreTokenResponse, result: &Result<Tokens, Error>) -> Vec<Check> {
+pub(crate) fn id_token_checks(
+    response: &CoreTokenResponse,
+    result: &Result<Tokens, Error>,
+) -> Vec<Check> {
     let (alg, kid) = response
         .id_token()
         .map(|t| {

@@ -1,0 +1,358 @@
+//! RFC 8628 §3.4–3.5: poll the token endpoint with the device code until the person has
+//! answered on the other device, never faster than the provider asked.
+
+use std::time::Duration;
+
+use openidconnect::core::CoreTokenResponse;
+
+use super::wire::{error_of, fields, form_post, seconds};
+use super::{DeviceError, PendingDeviceSignIn};
+use crate::flow::{Check, FlowStep, FlowTrace, NEVER_SHOWN, Party, short};
+use crate::{Error, HttpError, Provider};
+
+/// RFC 8628 §3.4 `grant_type`.
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// RFC 8628 §3.5 `slow_down`: "the interval MUST be increased by 5 seconds".
+pub const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+/// The longest wait between polls after the network failed (Pixie limit).
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// What one poll came back with.
+enum Outcome {
+    Tokens(Box<CoreTokenResponse>),
+    /// RFC 8628 §3.5 `authorization_pending`.
+    Pending,
+    /// RFC 8628 §3.5 `slow_down`, with the interval GitHub names in its answer, if any.
+    SlowDown(Option<Duration>),
+    /// No answer in time (RFC 8628 §3.5: poll less often, then try again).
+    NoAnswer(&'static str),
+    End(Error),
+}
+
+impl Outcome {
+    fn name(&self) -> &'static str {
+        match self {
+            Outcome::Tokens(_) => "tokens",
+            Outcome::Pending => "authorization_pending",
+            Outcome::SlowDown(_) => "slow_down",
+            Outcome::NoAnswer(why) => why,
+            Outcome::End(_) => "refused",
+        }
+    }
+}
+
+/// Consecutive polls with the same answer, drawn as one arrow of the diagram.
+struct Run {
+    outcome: &'static str,
+    polls: u32,
+    interval: Duration,
+    status: Option<crate::flow::HttpExchange>,
+}
+
+/// Read one poll's answer.
+fn read_poll(response: &openidconnect::HttpResponse) -> Outcome {
+    let map = match fields(response) {
+        Ok(m) => m,
+        Err(why) => return Outcome::End(DeviceError::BadPollAnswer(why).into()),
+    };
+    // RFC 8628 §3.5 / RFC 6749 §5.2: an error answer, whatever the HTTP status (GitHub
+    // answers `authorization_pending` and friends with 200).
+    if let Some((error, description)) = error_of(&map) {
+        return match error.as_str() {
+            // RFC 8628 §3.5: the person has not answered yet; keep polling at the interval.
+            "authorization_pending" => Outcome::Pending,
+            // RFC 8628 §3.5: poll 5 s slower from now on. GitHub also names the new interval
+            // ("Authorizing OAuth apps", device flow rate limits).
+            "slow_down" => Outcome::SlowDown(
+                seconds(&map, "interval")
+                    .ok()
+                    .flatten()
+                    .map(Duration::from_secs),
+            ),
+            // RFC 8628 §3.5: the person said no.
+            "access_denied" => Outcome::End(DeviceError::Denied { description }.into()),
+            // RFC 8628 §3.5: the device code ran out.
+            "expired_token" => Outcome::End(DeviceError::Expired.into()),
+            // RFC 6749 §5.2: anything else ends it (`invalid_grant`: a wrong, used or foreign
+            // device code).
+            _ => Outcome::End(DeviceError::CodeRejected { error, description }.into()),
+        };
+    }
+    // RFC 6749 §5.1: success is HTTP 200 with the tokens.
+    if response.status().as_u16() != 200 {
+        return Outcome::End(
+            DeviceError::BadPollAnswer(format!(
+                "HTTP {} without an error code",
+                response.status().as_u16()
+            ))
+            .into(),
+        );
+    }
+    match serde_json::from_value::<CoreTokenResponse>(serde_json::Value::Object(map)) {
+        Ok(t) => Outcome::Tokens(Box::new(t)),
+        // The body holds tokens: say what failed, never what it held.
+        Err(e) => Outcome::End(Error::TokenResponse(format!(
+            "the token response is not valid: {}",
+            e.to_string()
+                .split(" at line")
+                .next()
+                .unwrap_or("malformed")
+                .chars()
+                .take(120)
+                .collect::<String>()
+        ))),
+    }
+}
+
+impl Provider {
+    /// One poll of the token endpoint (RFC 8628 §3.4).
+    async fn poll_once(&self, pending: &PendingDeviceSignIn, http: &crate::HttpClient) -> Outcome {
+        let Some(token_url) = self.metadata.token_endpoint() else {
+            return Outcome::End(Error::Config("the provider has no token endpoint".into()));
+        };
+        let client_id = self.config.client_id.as_str();
+        let mut body = vec![
+            ("grant_type", DEVICE_CODE_GRANT),
+            ("device_code", pending.device_code.secret()),
+            // RFC 8628 §3.4 / RFC 6749 §3.2.1: a public client names itself.
+            ("client_id", client_id),
+        ];
+        // RFC 6749 §2.3.1: a provider that hands desktop apps a (non-confidential) secret
+        // gets it in the body.
+        if let Some(secret) = &self.config.client_secret {
+            body.push(("client_secret", secret.secret().as_str()));
+        }
+        let request = match form_post(token_url.url(), &body) {
+            Ok(r) => r,
+            Err(e) => return Outcome::End(Error::http("token", e)),
+        };
+        match http.execute(request).await {
+            Ok(response) => read_poll(&response),
+            // RFC 8628 §3.5: "On encountering a connection timeout, clients MUST unilaterally
+            // reduce their polling frequency before retrying."
+            Err(HttpError::Timeout) => Outcome::NoAnswer("no answer in time"),
+            Err(HttpError::Connect(_)) => Outcome::NoAnswer("could not connect"),
+            Err(e) => Outcome::End(Error::http("token", e)),
+        }
+    }
+
+    /// Poll until tokens, a refusal, or the device code's end. Each wait is at least the
+    /// current interval after the previous answer (RFC 8628 §3.5).
+    pub(crate) async fn poll_for_tokens(
+        &self,
+        pending: &PendingDeviceSignIn,
+    ) -> Result<CoreTokenResponse, Error> {
+        let trace = &pending.trace;
+        let http = self.http.with_trace(trace);
+        let path = self
+            .metadata
+            .token_endpoint()
+            .map(|u| u.url().path().to_owned())
+            .unwrap_or_default();
+        let mut run: Option<Run> = None;
+        loop {
+            let wait = pending.next_poll_in();
+            if wait > Duration::ZERO {
+                pending.clock.sleep(wait).await;
+            }
+            // RFC 8628 §3.2 `expires_in`: past it the device code is dead; stop here rather
+            // than ask the provider.
+            if pending.clock.now() >= pending.expires_at {
+                flush(trace, &path, &mut run);
+                trace.push(
+                    FlowStep::new(
+                        Party::App,
+                        Party::App,
+                        "The code expired before anyone finished",
+                    )
+                    .check(Check::new(
+                        "the device code is still within expires_in",
+                        "RFC 8628 §3.2",
+                        false,
+                        Some(format!("{} s", pending.lifetime.as_secs())),
+                    )),
+                );
+                return Err(DeviceError::Expired.into());
+            }
+            let outcome = self.poll_once(pending, &http).await;
+            let interval = pending.answered(&outcome);
+            let exchange = trace.take_http();
+            let name = outcome.name();
+            match &mut run {
+                Some(r) if r.outcome == name => {
+                    r.polls += 1;
+                    r.interval = r.interval.max(interval);
+                    r.status = exchange.or(r.status);
+                }
+                _ => {
+                    flush(trace, &path, &mut run);
+                    run = Some(Run {
+                        outcome: name,
+                        polls: 1,
+                        interval,
+                        status: exchange,
+                    });
+                }
+            }
+            match outcome {
+                Outcome::Pending | Outcome::NoAnswer(_) => {}
+                Outcome::SlowDown(_) => flush(trace, &path, &mut run),
+                Outcome::Tokens(t) => {
+                    // The run just started holds this poll alone; it is drawn below.
+                    trace.push(
+                        poll_step(&path, pending)
+                            .http(exchange)
+                            .check(Check::new(
+                                "the person approved; the provider issued tokens for the device code",
+                                "RFC 8628 §3.5",
+                                true,
+                                None,
+                            ))
+                            .note("Tokens come back to the core only, never through a browser URL."),
+                    );
+                    return Ok(*t);
+                }
+                Outcome::End(e) => {
+                    let (name, spec) = match &e {
+                        Error::Device(DeviceError::Denied { .. }) => (
+                            "the person approved on the other device",
+                            "RFC 8628 §3.5 access_denied",
+                        ),
+                        Error::Device(DeviceError::Expired) => (
+                            "the device code is still valid",
+                            "RFC 8628 §3.5 expired_token",
+                        ),
+                        _ => (
+                            "the provider accepted the device code",
+                            "RFC 8628 §3.5, RFC 6749 §5.2",
+                        ),
+                    };
+                    trace.push(poll_step(&path, pending).http(exchange).check(Check::new(
+                        name,
+                        spec,
+                        false,
+                        Some(e.to_string()),
+                    )));
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+/// The request every poll sends, as the diagram shows it.
+fn poll_step(path: &str, pending: &PendingDeviceSignIn) -> FlowStep {
+    FlowStep::new(Party::App, Party::TokenEndpoint, &format!("POST {path}"))
+        .param("grant_type", DEVICE_CODE_GRANT)
+        .param("device_code", short(pending.device_code.secret()))
+        .param("client_id", pending.client_id.clone())
+        .param(
+            "client_secret",
+            if pending.sends_secret {
+                NEVER_SHOWN
+            } else {
+                "(none: public client)"
+            },
+        )
+}
+
+/// Draw a run of same-answer polls as one arrow.
+fn flush(trace: &FlowTrace, path: &str, run: &mut Option<Run>) {
+    let Some(r) = run.take() else {
+        return;
+    };
+    let times = if r.polls == 1 {
+        String::new()
+    } else {
+        format!(" ×{}", r.polls)
+    };
+    let mut step = FlowStep::new(
+        Party::App,
+        Party::TokenEndpoint,
+        &format!("POST {path}{times}: {}", r.outcome),
+    )
+    .param("grant_type", DEVICE_CODE_GRANT)
+    .http(r.status);
+    step = match r.outcome {
+        "authorization_pending" => step.check(Check::new(
+            &format!(
+                "waited at least the interval ({} s) between polls",
+                r.interval.as_secs()
+            ),
+            "RFC 8628 §3.5",
+            true,
+            None,
+        )),
+        "slow_down" => step.check(Check::new(
+            &format!(
+                "interval raised by 5 s and kept: every {} s from now on",
+                r.interval.as_secs()
+            ),
+            "RFC 8628 §3.5 slow_down",
+            true,
+            None,
+        )),
+        _ => step.check(Check::new(
+            &format!(
+                "polling less often after no answer: every {} s",
+                r.interval.as_secs()
+            ),
+            "RFC 8628 §3.5",
+            true,
+            None,
+        )),
+    };
+    trace.push(step.note("The person has not finished on the other device yet."));
+}
+
+/// The interval after an answer: `slow_down` adds 5 s (or takes GitHub's named interval
+/// when larger) and keeps it; no answer doubles it up to a minute (RFC 8628 §3.5).
+pub(crate) fn next_interval(
+    current: Duration,
+    outcome_slow_down: Option<Option<Duration>>,
+    no_answer: bool,
+) -> Duration {
+    match outcome_slow_down {
+        Some(named) => {
+            let raised = current + SLOW_DOWN_STEP;
+            named.map_or(raised, |n| n.max(raised))
+        }
+        None if no_answer => (current * 2).min(MAX_BACKOFF).max(current),
+        None => current,
+    }
+}
+
+impl PendingDeviceSignIn {
+    /// Note an answer: when it came and what it does to the interval. Returns the interval
+    /// from now on.
+    fn answered(&self, outcome: &Outcome) -> Duration {
+        let mut st = self.lock();
+        st.polls += 1;
+        st.last_answer = self.clock.now();
+        st.interval = match outcome {
+            Outcome::SlowDown(named) => next_interval(st.interval, Some(*named), false),
+            Outcome::NoAnswer(_) => next_interval(st.interval, None, true),
+            _ => st.interval,
+        };
+        st.interval
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slow_down_adds_five_seconds_and_backoff_doubles() {
+        let s = Duration::from_secs;
+        assert_eq!(next_interval(s(5), Some(None), false), s(10));
+        assert_eq!(next_interval(s(10), Some(None), false), s(15));
+        // GitHub names a larger interval: take it; a smaller one: still +5.
+        assert_eq!(next_interval(s(5), Some(Some(s(30))), false), s(30));
+        assert_eq!(next_interval(s(5), Some(Some(s(1))), false), s(10));
+        assert_eq!(next_interval(s(5), None, true), s(10));
+        assert_eq!(next_interval(s(45), None, true), s(60));
+        assert_eq!(next_interval(s(90), None, true), s(90));
+        assert_eq!(next_interval(s(5), None, false), s(5));
+    }
+}
