@@ -45,3 +45,43 @@ async fn a_network_provider_cannot_send_pixie_to_a_local_service() {
     assert_eq!(err.code(), "picture");
     assert!(seen.load(Ordering::SeqCst) >= 1);
 }
+
+#[tokio::test]
+async fn only_a_small_copy_is_kept_never_the_original() {
+    // A 1000×600 PNG from a provider on this computer.
+    let image = image::RgbImage::from_fn(1000, 600, |x, y| image::Rgb([x as u8, y as u8, 7]));
+    let mut original = Vec::new();
+    image::DynamicImage::ImageRgb8(image)
+        .write_to(
+            &mut std::io::Cursor::new(&mut original),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    let served = original.clone();
+    let app = axum::Router::new().route(
+        "/avatar.png",
+        axum::routing::get(move || {
+            let body = served.clone();
+            async move { ([("content-type", "image/png")], body) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let data_url = fetch_picture(
+        &HttpClient::new().unwrap(),
+        &format!("{base}/avatar.png"),
+        &base,
+    )
+    .await
+    .unwrap();
+    let b64 = data_url.strip_prefix("data:image/png;base64,").unwrap();
+    use base64::Engine;
+    let kept = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    assert_ne!(kept, original);
+    let kept = image::load_from_memory(&kept).unwrap();
+    assert_eq!((kept.width(), kept.height()), (192, 115));
+}
