@@ -10,16 +10,17 @@ use pixie_dev_idp::{DevIdp, IdpConfig, PIXIE_CLIENT_ID};
 const RETURN: &str = "dev.pixie.app:/oauth/logout";
 
 async fn id_token(provider: &Provider) -> String {
+    session(provider).await.id_token.expect("an ID token")
+}
+
+async fn session(provider: &Provider) -> StoredSession {
     let pending = provider.start_sign_in().unwrap();
     let redirect = answer(pending.authorization_url().as_str(), Answer::Preset("ada"))
         .await
         .unwrap();
     let cb = pending.validate_callback(&redirect).unwrap();
     let done = provider.complete(&pending, &cb).await.unwrap();
-    StoredSession::from_tokens(provider, &done.tokens, None)
-        .unwrap()
-        .id_token
-        .expect("an ID token")
+    StoredSession::from_tokens(provider, &done.tokens, None).unwrap()
 }
 
 async fn with_hint(hint: LogoutHint) -> (DevIdp, Provider) {
@@ -83,11 +84,15 @@ async fn only_the_return_of_this_sign_out_is_believed() {
 #[tokio::test]
 async fn the_id_token_goes_into_the_url_only_where_a_provider_needs_it() {
     let (_idp, provider) = with_hint(LogoutHint::ClientId).await;
-    let token = id_token(&provider).await;
+    let kept = session(&provider).await;
+    let token = kept.id_token.clone().unwrap();
     let logout = provider
         .start_logout(Some(&token), RETURN)
         .unwrap()
         .unwrap();
+    // No refresh token in a browser URL, ever.
+    let refresh = kept.refresh_token.as_deref().unwrap();
+    assert!(!logout.url().as_str().contains(refresh));
     let q: std::collections::HashMap<_, _> = logout.url().query_pairs().into_owned().collect();
     assert_eq!(q["client_id"], PIXIE_CLIENT_ID);
     assert_eq!(q["post_logout_redirect_uri"], RETURN);

@@ -130,3 +130,25 @@ async fn an_aborted_listener_closes_its_port() {
     assert!(serving.await.unwrap_err().is_cancelled());
     assert!(!listening(&redirect_uri).await);
 }
+
+#[tokio::test]
+async fn an_oversized_request_is_refused_without_ending_the_listener() {
+    use pixie_auth::loopback::{Answer, Reply};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = LoopbackListener::bind("/oauth/callback").await.unwrap();
+    let redirect_uri = listener.redirect_uri().clone();
+    let serving =
+        tokio::spawn(listener.serve(|url| async move { Reply::Finish(Answer::SignedIn, url) }));
+    // A request head beyond 8 KiB is answered 400 and closed.
+    let mut big = tokio::net::TcpStream::connect(redirect_uri.socket_addrs(|| None).unwrap()[0])
+        .await
+        .unwrap();
+    let head = format!("GET /oauth/callback?{} HTTP/1.1\r\n", "a".repeat(9 * 1024));
+    let _ = big.write_all(head.as_bytes()).await;
+    let mut answer = String::new();
+    let _ = big.read_to_string(&mut answer).await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    // The real redirect still gets through.
+    assert_eq!(get(&format!("{redirect_uri}?code=c&state=s")).await.0, 200);
+    assert!(serving.await.unwrap().is_ok());
+}
