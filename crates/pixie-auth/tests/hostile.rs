@@ -212,8 +212,14 @@ async fn every_defect_is_refused_with_a_typed_error_and_plain_words() {
         "defects not refused as expected:\n{}",
         failures.join("\n")
     );
-    // Every fault the provider knows is in the table, bar discovery (tested below).
-    assert_eq!(TABLE.len() + 1, Fault::ALL.len());
+    // Every fault the provider knows is in a table (this one, or the device flow's below),
+    // bar discovery (tested below).
+    let covered: std::collections::HashSet<&str> = TABLE
+        .iter()
+        .chain(DEVICE_TABLE)
+        .map(|(f, _)| f.name())
+        .collect();
+    assert_eq!(covered.len() + 1, Fault::ALL.len());
 }
 
 #[tokio::test]
@@ -406,5 +412,191 @@ async fn mix_up_a_shared_redirect_uri_needs_rfc_9207() {
     assert_eq!(
         mix_up(shared, true).await,
         (MixUp::Refused("issuer_mismatch"), 0)
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Sign in on another device (RFC 8628): the same token, ID token, userinfo and picture
+// defects through the device flow (the code flow's checks, unchanged), and the device flow's
+// own. Time is virtual: each wait the core asks for moves the provider's clock as much.
+
+/// Every row is reached with the person approving at once on the verification page.
+const DEVICE_TABLE: &[(Fault, Want)] = &[
+    (
+        Fault::IdTokenBadSignature,
+        Want::Refused("id_token_invalid", "failed Pixie's security checks"),
+    ),
+    (
+        Fault::IdTokenAlgNone,
+        Want::Refused("id_token_invalid", "failed Pixie's security checks"),
+    ),
+    (
+        Fault::IdTokenAlgConfusion,
+        Want::Refused("id_token_invalid", "failed Pixie's security checks"),
+    ),
+    (
+        Fault::IdTokenWrongIss,
+        Want::Refused("id_token_invalid", "failed Pixie's security checks"),
+    ),
+    (
+        Fault::IdTokenMissingIss,
+        Want::Refused("token_response", "failed Pixie's security checks"),
+    ),
+    (
+        Fault::IdTokenWrongAud,
+        Want::Refused("id_token_invalid", "failed Pixie's security checks"),
+    ),
+    (
+        Fault::IdTokenMissingAud,
+        Want::Refused("id_token_invalid", "failed Pixie's security checks"),
+    ),
+    (
+        Fault::IdTokenWrongAzp,
+        Want::Refused("id_token_invalid", "failed Pixie's security checks"),
+    ),
+    (
+        Fault::IdTokenMultiAudNoAzp,
+        Want::Refused("id_token_invalid", "failed Pixie's security checks"),
+    ),
+    (
+        Fault::IdTokenExpired,
+        Want::Refused("id_token_invalid", "failed Pixie's security checks"),
+    ),
+    (
+        Fault::IdTokenMissingExp,
+        Want::Refused("token_response", "failed Pixie's security checks"),
+    ),
+    (
+        Fault::IdTokenIatFuture,
+        Want::Refused("id_token_invalid", "failed Pixie's security checks"),
+    ),
+    (
+        Fault::IdTokenMissingSub,
+        Want::Refused("token_response", "failed Pixie's security checks"),
+    ),
+    // OIDC Core §3.1.3.7 step 11 compares a nonce only if one was sent; RFC 8628 §3.1 sends
+    // none, so a nonce claim (or its absence) means nothing here.
+    (Fault::IdTokenWrongNonce, Want::SignedIn),
+    (Fault::IdTokenMissingNonce, Want::SignedIn),
+    (
+        Fault::IdTokenWrongAtHash,
+        Want::Refused("id_token_invalid", "failed Pixie's security checks"),
+    ),
+    (
+        Fault::IdTokenCritHeader,
+        Want::Refused("id_token_invalid", "failed Pixie's security checks"),
+    ),
+    (Fault::IdTokenExtraClaims, Want::SignedIn),
+    (Fault::IdTokenUnknownKid, Want::SignedIn),
+    (
+        Fault::UserinfoSubMismatch,
+        Want::Refused("subject_mismatch", "could not read your profile"),
+    ),
+    // RFC 6749 §5.2 `invalid_grant` (with markup, kept as text).
+    (
+        Fault::TokenErrorMarkup,
+        Want::Refused("device_code_rejected", "did not accept"),
+    ),
+    (
+        Fault::TokenRedirect,
+        Want::Refused("token_response", "failed Pixie's security checks"),
+    ),
+    (
+        Fault::TokenOversized,
+        Want::Refused("response_too_large", "far larger than any real one"),
+    ),
+    (
+        Fault::TokenGarbage,
+        Want::Refused("token_response", "failed Pixie's security checks"),
+    ),
+    (Fault::PictureHuge, Want::NoPicture),
+    (Fault::PictureNotImage, Want::NoPicture),
+    (Fault::PictureSvg, Want::NoPicture),
+    (Fault::PictureHugeDimensions, Want::NoPicture),
+    (
+        Fault::DeviceAuthOversized,
+        Want::Refused("response_too_large", "far larger than any real one"),
+    ),
+    (
+        Fault::DeviceAuthGarbage,
+        Want::Refused("device_response_invalid", "failed Pixie's security checks"),
+    ),
+    // A `javascript:` verification URI never reaches the window.
+    (
+        Fault::DeviceVerificationUriHostile,
+        Want::Refused("device_response_invalid", "failed Pixie's security checks"),
+    ),
+    // RFC 8628 §3.5: slow_down forever is honoured (5 s more each time) until the code runs out.
+    (
+        Fault::DeviceSlowDown,
+        Want::Refused(
+            "device_code_expired",
+            "expired before the sign-in was finished",
+        ),
+    ),
+    (
+        Fault::DeviceExpiredToken,
+        Want::Refused(
+            "device_code_expired",
+            "expired before the sign-in was finished",
+        ),
+    ),
+    (
+        Fault::DeviceAccessDenied,
+        Want::Refused("access_denied", "declined on the other device"),
+    ),
+    // A wrong or replayed device code, as the provider reports it.
+    (
+        Fault::DeviceCodeRejected,
+        Want::Refused("device_code_rejected", "did not accept"),
+    ),
+];
+
+/// One sign-in on another device through the (misbehaving) provider, as far as it gets.
+async fn device_sign_in(provider: &Provider, idp: &DevIdp) -> Result<SignedIn, Error> {
+    let idp_clock = idp.clock().clone();
+    let clock = std::sync::Arc::new(pixie_auth::device::VirtualClock::new(move |d| {
+        idp_clock.advance(d)
+    }));
+    let pending = provider.start_device_sign_in_with_clock(clock).await?;
+    pixie_dev_idp::browser::answer_device(pending.qr_uri().as_str(), None, Answer::Preset("ada"))
+        .await
+        .expect("the verification page answers");
+    provider.complete_device_sign_in(&pending).await
+}
+
+#[tokio::test]
+async fn every_defect_is_refused_on_the_device_flow_too() {
+    let idp = DevIdp::start(faulty()).await.unwrap();
+    let mut failures = Vec::new();
+    for (fault, want) in DEVICE_TABLE {
+        idp.set_fault(Some(*fault)).await.unwrap();
+        let provider = provider(&idp).await;
+        let got = device_sign_in(&provider, &idp).await;
+        let verdict = match (want, &got) {
+            (Want::Refused(code, words), Err(e))
+                if e.code() == *code && e.user_message().contains(words) =>
+            {
+                None
+            }
+            (Want::NoPicture, Ok(done))
+                if done.profile.picture_data_url.is_none() && done.picture_error.is_some() =>
+            {
+                None
+            }
+            (Want::SignedIn, Ok(done)) if done.profile.name == "Ada Lovelace" => None,
+            _ => Some(format!(
+                "{}: got {:?}",
+                fault.name(),
+                got.map(|d| d.profile.name)
+            )),
+        };
+        failures.extend(verdict);
+    }
+    idp.set_fault(None).await.unwrap();
+    assert!(
+        failures.is_empty(),
+        "device-flow defects not refused as expected:\n{}",
+        failures.join("\n")
     );
 }

@@ -76,3 +76,76 @@ pub async fn answer(auth_url: &str, answer: Answer<'_>) -> Result<String, Browse
         .map(str::to_owned)
         .ok_or(BrowserError::NoRedirect(status.as_u16()))
 }
+
+/// What the verification page said at the end of a sign-in on another device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeviceOutcome {
+    /// "Device connected": the device's next poll gets tokens.
+    Approved,
+    /// "Device not connected": declined, or a wrong, expired or used code (the page's words).
+    Refused(String),
+}
+
+/// Play the person at the verification page of a sign-in on another device (RFC 8628 §3.3):
+/// open `verification_uri` (typing `user_code` into its form when given) or
+/// `verification_uri_complete` (`user_code: None`), then answer as on the sign-in page.
+pub async fn answer_device(
+    verification_uri: &str,
+    user_code: Option<&str>,
+    answer: Answer<'_>,
+) -> Result<DeviceOutcome, BrowserError> {
+    let ua = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let mut page = Url::parse(verification_uri)?;
+    if let Some(code) = user_code {
+        // The code form is a GET form: typing the code is the same request.
+        page.query_pairs_mut()
+            .clear()
+            .append_pair("user_code", code);
+    }
+    let html = ua
+        .get(page.clone())
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let Some(tx) = html
+        .split("name=\"tx\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+    else {
+        return Ok(DeviceOutcome::Refused(first_paragraph(&html)));
+    };
+    let mut fields = vec![("tx", tx)];
+    match answer {
+        Answer::Preset(id) => fields.extend([("action", "allow"), ("user", id)]),
+        Answer::Named(name) => fields.extend([("action", "allow"), ("name", name)]),
+        Answer::Deny => fields.push(("action", "deny")),
+    }
+    let html = ua
+        .post(page.join("/device")?)
+        .form(&fields)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    if html.contains("data-approved=\"true\"") {
+        Ok(DeviceOutcome::Approved)
+    } else if html.contains("data-approved=\"false\"") {
+        Ok(DeviceOutcome::Refused(first_paragraph(&html)))
+    } else {
+        Err(BrowserError::NoForm)
+    }
+}
+
+/// The words of a page's first message (`<strong>` alert or first paragraph), for tests.
+fn first_paragraph(html: &str) -> String {
+    let after = |tag: &str| html.split(tag).nth(1).and_then(|r| r.split('<').next());
+    after("<strong>")
+        .or_else(|| after("</h1><p>"))
+        .unwrap_or_default()
+        .to_owned()
+}

@@ -84,6 +84,13 @@ faults! {
     PictureNotImage => "picture-not-image": "the picture is an HTML page",
     PictureSvg => "picture-svg": "the picture is an SVG document with a script",
     PictureHugeDimensions => "picture-huge-dimensions": "the picture is a small file that decodes to 8192×8192 pixels",
+    DeviceAuthOversized => "device-auth-oversized": "the device authorization endpoint answers with 2 MiB",
+    DeviceAuthGarbage => "device-auth-garbage": "the device authorization endpoint answers with something that is not JSON",
+    DeviceVerificationUriHostile => "device-verification-uri-hostile": "the verification URI is a javascript: URL",
+    DeviceSlowDown => "device-slow-down": "the token endpoint answers every device poll with slow_down",
+    DeviceExpiredToken => "device-expired-token": "the token endpoint says the device code has expired",
+    DeviceAccessDenied => "device-access-denied": "the token endpoint says the person declined, with markup in the description",
+    DeviceCodeRejected => "device-code-rejected": "the token endpoint refuses the device code (invalid_grant), as for a wrong or replayed one",
 }
 
 impl Fault {

@@ -16,6 +16,8 @@ mod avatar;
 #[cfg(feature = "scripted-browser")]
 pub mod browser;
 mod clock;
+mod device;
+mod device_pages;
 pub mod faults;
 mod keys;
 mod pages;

@@ -38,6 +38,14 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/jwks", get(jwks))
         .route("/authorize", get(authorize_page).post(authorize_decision))
         .route("/token", post(token))
+        .route(
+            "/device_authorization",
+            post(crate::device::device_authorization),
+        )
+        .route(
+            "/device",
+            get(crate::device::device_page).post(crate::device::device_decision),
+        )
         .route("/userinfo", get(userinfo).post(userinfo))
         .route("/revoke", post(revoke))
         .route("/end_session", get(end_session))
@@ -68,7 +76,9 @@ async fn discovery(State(s): AppState) -> Json<Value> {
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", crate::device::DEVICE_CODE_GRANT],
+        // RFC 8628 §4.
+        "device_authorization_endpoint": format!("{i}/device_authorization"),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["none"],
@@ -84,7 +94,7 @@ async fn jwks(State(s): AppState) -> Response {
     Json(s.keys.jwks(rotated.as_deref())).into_response()
 }
 
-fn client<'a>(s: &'a Shared, client_id: &str) -> Option<&'a ClientRegistration> {
+pub(crate) fn client<'a>(s: &'a Shared, client_id: &str) -> Option<&'a ClientRegistration> {
     s.config.clients.iter().find(|c| c.client_id == client_id)
 }
 
@@ -340,7 +350,7 @@ fn answer(
     redirect_to(&request.redirect_uri, &params)
 }
 
-fn token_error(status: StatusCode, error: &str, description: &str) -> Response {
+pub(crate) fn token_error(status: StatusCode, error: &str, description: &str) -> Response {
     let mut resp = (
         status,
         Json(json!({"error": error, "error_description": description})),
@@ -356,7 +366,7 @@ fn invalid_grant(description: &str) -> Response {
 }
 
 /// The client id from the body (public clients, RFC 6749 §2.3) or Basic auth (§2.3.1).
-fn client_id_of(headers: &HeaderMap, form: &HashMap<String, String>) -> Option<String> {
+pub(crate) fn client_id_of(headers: &HeaderMap, form: &HashMap<String, String>) -> Option<String> {
     if let Some(id) = form.get("client_id") {
         return Some(id.clone());
     }
@@ -423,6 +433,9 @@ async fn token(
     let response = match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => code_grant(&s, &client_id, &form),
         Some("refresh_token") => refresh_grant(&s, &client_id, &form),
+        Some(crate::device::DEVICE_CODE_GRANT) => {
+            crate::device::device_grant(&s, &client_id, &form)
+        }
         Some(_) => token_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -540,7 +553,7 @@ fn refresh_grant(s: &Shared, client_id: &str, form: &HashMap<String, String>) ->
 }
 
 #[allow(clippy::too_many_arguments)]
-fn issue_tokens(
+pub(crate) fn issue_tokens(
     s: &Shared,
     client_id: &str,
     user: &User,

@@ -128,6 +128,8 @@ pub struct Store {
     /// (RFC 9700 §4.14.2).
     pub rotated: HashMap<String, String>,
     pub revoked_families: HashSet<String>,
+    /// Sign-ins on another device (RFC 8628).
+    pub devices: crate::device::Devices,
 }
 
 impl Store {

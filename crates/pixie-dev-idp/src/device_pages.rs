@@ -1,0 +1,91 @@
+//! The pages of a sign-in on another device (RFC 8628 §3.3): enter the code, choose who to
+//! be, done. Every value is escaped.
+
+use crate::pages::{escape, page};
+use crate::store::PRESET_USERS;
+
+const BADGE: &str = "<span class=\"badge\">Local demo provider</span>";
+
+/// Ask for the code the device shows (a GET form: `/device?user_code=…` is also what
+/// `verification_uri_complete` opens).
+pub fn enter_code(typed: Option<&str>, problem: Option<&str>) -> String {
+    let problem = problem
+        .map(|p| format!("<p role=\"alert\"><strong>{}</strong></p>", escape(p)))
+        .unwrap_or_default();
+    page(
+        "Connect a device · Pixie demo provider",
+        &format!(
+            "{BADGE}<h1>Connect a device</h1>\
+             <p>Enter the code shown on the device you are signing in to.</p>{problem}\
+             <form method=\"get\" action=\"/device\">\
+             <label for=\"user_code\">Code</label>\
+             <input type=\"text\" id=\"user_code\" name=\"user_code\" value=\"{typed}\" maxlength=\"16\" \
+             autocomplete=\"one-time-code\" autocapitalize=\"characters\" spellcheck=\"false\" placeholder=\"XXXX-XXXX\" autofocus>\
+             <div class=\"actions\"><button type=\"submit\" class=\"primary\">Next</button></div></form>",
+            typed = escape(typed.unwrap_or_default()),
+        ),
+    )
+}
+
+/// Choose who to be, with the code repeated so the person can compare it with the device's
+/// (RFC 8628 §5.4, remote phishing).
+pub fn choose(tx: &str, client_id: &str, user_code: &str) -> String {
+    let mut people = String::new();
+    for (i, (id, name)) in PRESET_USERS.iter().enumerate() {
+        people.push_str(&format!(
+            "<label class=\"person\"><input type=\"radio\" name=\"user\" value=\"{}\"{}> {}</label>",
+            escape(id),
+            if i == 0 { " checked" } else { "" },
+            escape(name)
+        ));
+    }
+    page(
+        "Connect a device · Pixie demo provider",
+        &format!(
+            "{BADGE}<h1>Sign in to {client} on your device</h1>\
+             <p>Only continue if your device shows the code <strong id=\"device-code\">{code}</strong> \
+             and you started this sign-in yourself.</p>\
+             <form method=\"post\" action=\"/device\">\
+             <input type=\"hidden\" name=\"tx\" value=\"{tx}\">\
+             <fieldset><legend class=\"sr\">Demo people</legend>{people}</fieldset>\
+             <label for=\"name\">Or type any name</label>\
+             <input type=\"text\" id=\"name\" name=\"name\" maxlength=\"64\" autocomplete=\"name\" placeholder=\"Your name\">\
+             <div class=\"actions\">\
+             <button type=\"submit\" name=\"action\" value=\"deny\">Deny</button>\
+             <button type=\"submit\" name=\"action\" value=\"allow\" class=\"primary\" autofocus>Continue</button>\
+             </div></form>",
+            client = escape(client_id),
+            code = escape(user_code),
+            tx = escape(tx),
+        ),
+    )
+}
+
+/// The end of the verification: signed in (or not); the device carries on by itself.
+pub fn done(approved: bool, message: &str) -> String {
+    let title = if approved {
+        "Device connected"
+    } else {
+        "Device not connected"
+    };
+    page(
+        &format!("{title} · Pixie demo provider"),
+        &format!(
+            "{BADGE}<h1 id=\"device-result\" data-approved=\"{approved}\">{}</h1><p>{}</p><p>You can close this tab.</p>",
+            escape(title),
+            escape(message)
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_every_value() {
+        assert!(!enter_code(Some("\"><script>"), Some("<b>")).contains("<script>"));
+        let p = choose("\"><x", "<client>", "<code>");
+        assert!(!p.contains("<client>") && !p.contains("<code>") && !p.contains("\"><x"));
+    }
+}
