@@ -5,6 +5,7 @@ fn main() {
         "sign_in",
         "cancel_sign_in",
         "sign_out",
+        "switch_account",
         "subscribe",
         "submit_redirect",
         "flow",

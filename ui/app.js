@@ -28,6 +28,9 @@
   let shownNotice = 0;
   // Views come as command replies and on the channel; only a newer one is drawn.
   let drawn = 0;
+  let lastView = null;
+  // "Add another account": the sign-in panel is shown while an account stays signed in.
+  let adding = false;
   // A button that started something stays disabled until a view answers it.
   function busy(button, on) {
     if (button) button.disabled = on;
@@ -88,13 +91,25 @@
   function render(view) {
     if (!view || typeof view.revision !== "number" || view.revision <= drawn) return;
     drawn = view.revision;
+    lastView = view;
+    draw(view);
+  }
+
+  function draw(view) {
     for (const b of document.querySelectorAll("button[data-busy]")) {
       b.disabled = false;
       delete b.dataset.busy;
     }
-    const phase = view.phase;
+    let phase = view.phase;
+    // "Add another account" shows the sign-in panel while an account stays signed in.
+    if (phase !== "signed_in") adding = false;
+    const shown = adding ? "signed_out" : phase;
     const status = $("status") || document.querySelector("[data-testid=status]");
-    status.textContent = STATUS[phase] || phase;
+    status.textContent = adding
+      ? "Add another account"
+      : phase === "signed_in" && view.profile
+        ? `Signed in as ${view.profile.name}`
+        : STATUS[phase] || phase;
     status.dataset.phase = phase;
     $("provider-name").textContent = view.provider_name || "";
     $("starting-provider").textContent = view.provider_name || "the provider";
@@ -107,14 +122,17 @@
       ? "http://127.0.0.1:…/oauth/callback?…"
       : "dev.pixie.app:/oauth/callback?…";
 
-    for (const id of PANELS) $(id).hidden = id !== PANEL_OF[phase];
+    for (const id of PANELS) $(id).hidden = id !== PANEL_OF[shown];
+    $("add-back").hidden = !adding;
+    renderAccounts(view);
 
     if (phase === "signed_in" && view.profile) {
       const p = view.profile;
       $("profile-name").textContent = p.name;
       $("profile-email").textContent = p.email || "";
       $("profile-email").hidden = !p.email;
-      $("profile-provider").textContent = view.provider_name || p.issuer;
+      const active = (view.accounts || []).find((a) => a.active);
+      $("profile-provider").textContent = (active && active.provider_name) || p.issuer;
       $("initials").textContent = initials(p.name);
       const img = $("profile-picture");
       if (p.picture_data_url && p.picture_data_url.startsWith("data:image/")) {
@@ -157,11 +175,60 @@
       showNotice(false);
     }
 
-    if (phase !== lastPhase) {
-      lastPhase = phase;
-      focusFirst($(PANEL_OF[phase]));
+    if (shown !== lastPhase) {
+      lastPhase = shown;
+      focusFirst($(PANEL_OF[shown]));
     }
     $("app").setAttribute("aria-busy", String(phase === "exchanging"));
+  }
+
+  // The switcher: a list of buttons (name, email, provider), the active one marked with
+  // aria-current; an ended session says "Sign in again". Provider text is inserted as text.
+  function renderAccounts(view) {
+    const accounts = view.accounts || [];
+    $("accounts").hidden = accounts.length < 2 && !accounts.some((a) => a.needs_sign_in);
+    $("sign-out-all").hidden = accounts.length < 2;
+    $("signed-in").classList.toggle("compact", accounts.length > 1);
+    const list = $("account-list");
+    list.replaceChildren();
+    accounts.forEach((a, i) => {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.testid = `account-${i}`;
+      button.dataset.key = a.key;
+      if (a.active) button.setAttribute("aria-current", "true");
+      let pic;
+      if (a.picture_data_url && a.picture_data_url.startsWith("data:image/")) {
+        pic = document.createElement("img");
+        pic.src = a.picture_data_url;
+        pic.alt = "";
+      } else {
+        pic = document.createElement("span");
+        pic.textContent = initials(a.name);
+        pic.setAttribute("aria-hidden", "true");
+      }
+      pic.className = "account-pic";
+      const text = document.createElement("span");
+      text.className = "account-text";
+      const name = document.createElement("span");
+      name.textContent = a.name;
+      const sub = document.createElement("span");
+      sub.className = "account-sub";
+      sub.textContent = [a.email, a.provider_name].filter(Boolean).join(" · ");
+      text.append(name, sub);
+      const badge = document.createElement("span");
+      badge.className = "account-badge";
+      badge.textContent = a.needs_sign_in ? "Sign in again" : a.active ? "Active" : "";
+      button.setAttribute("aria-label", `${a.name}, ${a.provider_name}${a.needs_sign_in ? ", sign in again" : a.active ? ", active" : ""}`);
+      button.append(pic, text, badge);
+      button.addEventListener("click", () => {
+        if (a.needs_sign_in) call("sign_in", { again: a.key }, button);
+        else if (!a.active) call("switch_account", { key: a.key }, button);
+      });
+      item.append(button);
+      list.append(item);
+    });
   }
 
   async function call(command, args, button) {
@@ -245,6 +312,14 @@
   }
   $("sign-out").addEventListener("click", () =>
     call("sign_out", { alsoInBrowser: $("sign-out-browser").checked }, $("sign-out")));
+  $("sign-out-all").addEventListener("click", () =>
+    call("sign_out", { all: true, alsoInBrowser: $("sign-out-browser").checked }, $("sign-out-all")));
+  function setAdding(on) {
+    adding = on;
+    if (lastView) draw(lastView);
+  }
+  $("add-account").addEventListener("click", () => setAdding(true));
+  $("add-back").addEventListener("click", () => setAdding(false));
   $("notice-close").addEventListener("click", () => showNotice(false));
   $("paste-form").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -254,6 +329,7 @@
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {
       if (!$("flow").hidden) closeFlow();
+      else if (adding) setAdding(false);
       else if (["starting", "authorizing", "exchanging", "failed"].includes(lastPhase)) call("cancel_sign_in");
       else showNotice(false);
     }

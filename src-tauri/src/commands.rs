@@ -32,10 +32,17 @@ pub fn subscribe(
     view
 }
 
-/// Start a sign-in: reach the provider, build the request, open the system browser.
+/// Start a sign-in: reach the provider, build the request, open the system browser. With
+/// `again`, the listed account (its key) whose session ended; else a new account.
 #[tauri::command]
-pub async fn sign_in(owner: OwnerState<'_>) -> Result<View, ()> {
-    Ok(owner.sign_in().await)
+pub async fn sign_in(owner: OwnerState<'_>, again: Option<String>) -> Result<View, ()> {
+    Ok(owner.sign_in(again.as_deref()).await)
+}
+
+/// Show another signed-in account (instant: no browser, no network).
+#[tauri::command]
+pub async fn switch_account(owner: OwnerState<'_>, key: String) -> Result<View, ()> {
+    Ok(owner.switch_account(&key).await)
 }
 
 /// Stop a sign-in (or leave the error screen).
@@ -44,10 +51,22 @@ pub async fn cancel_sign_in(owner: OwnerState<'_>) -> Result<View, ()> {
     Ok(owner.cancel().await)
 }
 
-/// Sign out: revoke, forget the keyring entry and cache; optionally in the browser too.
+/// Sign out of one account (`key`, else the active one) or of `all`: revoke, forget the
+/// keyring entries and cache; optionally in the browser too.
 #[tauri::command]
-pub async fn sign_out(owner: OwnerState<'_>, also_in_browser: Option<bool>) -> Result<View, ()> {
-    Ok(owner.sign_out(also_in_browser.unwrap_or(false)).await)
+pub async fn sign_out(
+    owner: OwnerState<'_>,
+    key: Option<String>,
+    all: Option<bool>,
+    also_in_browser: Option<bool>,
+) -> Result<View, ()> {
+    Ok(owner
+        .sign_out(
+            key.as_deref(),
+            all.unwrap_or(false),
+            also_in_browser.unwrap_or(false),
+        )
+        .await)
 }
 
 /// The person pasted the link their browser showed instead of opening Pixie.

@@ -71,6 +71,7 @@ pub fn run() {
             commands::sign_in,
             commands::cancel_sign_in,
             commands::sign_out,
+            commands::switch_account,
             commands::submit_redirect,
             commands::flow,
             commands::flow_export,

@@ -1,14 +1,16 @@
-//! The one owner of the session: what the window shows, the pending sign-in, the tokens in
-//! memory and what the keyring should hold are variants of one [`State`], never parallel
+//! The one owner of the sessions: the sign-in in progress is one [`Flow`] whose variants
+//! carry their data (the pending sign-in, its listener), and each signed-in [`Account`]
+//! carries its own tokens and what the keyring holds for it — never a phase beside parallel
 //! fields. Pure Rust, no Tauri, no I/O: every method is one transition and returns what the
 //! window should now show; [`crate::owner`] serialises the transitions and does the I/O.
 //!
-//! `SignedOut → Starting → Authorizing → Exchanging → SignedIn | Failed`.
+//! `SignedOut → Starting → Authorizing → Exchanging → SignedIn | Failed`; while signed in,
+//! another account can be added through the same steps.
 
 use std::sync::Arc;
 
 use pixie_auth::{FlowTrace, PendingSignIn, Profile, Provider, SignedIn, StoredSession, Tokens};
-use pixie_auth::{PendingLogout, ValidatedCallback};
+use pixie_auth::{PendingLogout, SignInHints, ValidatedCallback};
 use serde::Serialize;
 use tokio::task::AbortHandle;
 
@@ -71,14 +73,18 @@ pub struct View {
     /// (command replies and pushed views travel different channels).
     pub revision: u64,
     pub phase: Phase,
-    /// The provider the next sign-in uses (or the signed-in account's).
+    /// The provider the next sign-in uses (after a sign-in, a switch or a restore: the
+    /// active account's; the accounts carry their own provider's name).
     pub provider_id: String,
     pub provider_name: String,
     /// Every provider that can be picked, in the configuration's order.
     pub providers: Vec<ProviderOption>,
     /// A mistake in `providers.toml` (file:line:column: field: what), shown until fixed.
     pub config_error: Option<String>,
+    /// The active account's profile.
     pub profile: Option<Profile>,
+    /// Every signed-in account, in the order they were added; the active one is marked.
+    pub accounts: Vec<AccountView>,
     pub error: Option<FailureView>,
     /// A passing message (an ignored link, a picture that could not load).
     pub notice: Option<Notice>,
@@ -86,6 +92,21 @@ pub struct View {
     pub has_flow: bool,
     /// The sign-in in progress comes back through a loopback listener, not a deep link.
     pub loopback: bool,
+}
+
+/// One account in the switcher. No token: what the window shows and the key to name it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AccountView {
+    /// `provider:subject`, the keyring user name; how commands name the account.
+    pub key: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub picture_data_url: Option<String>,
+    pub provider_id: String,
+    pub provider_name: String,
+    pub active: bool,
+    /// The provider ended this session: it shows "Sign in again".
+    pub needs_sign_in: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -97,28 +118,34 @@ pub struct Notice {
 
 /// A signed-in account and everything that belongs to its session.
 pub struct Account {
-    /// Which session this is: bumped on every sign-in, restore and sign-out, so late work
-    /// for an earlier session writes nothing.
+    /// Which session this is: new on every sign-in and restore, so late work for an
+    /// earlier session of the account writes nothing.
     pub epoch: u64,
     pub profile: Profile,
     /// The tokens in memory (`None` after a restore, until the first refresh).
     pub tokens: Option<Tokens>,
     /// What the keyring holds (or is about to hold) for this account.
     pub kept: Option<StoredSession>,
+    /// The provider ended the session; the account stays listed to be signed in again.
+    pub needs_sign_in: bool,
+}
+
+/// The keyring user name (and the switcher's key) of a profile's account.
+pub fn key_of(profile: &Profile) -> String {
+    crate::keystore::account(&profile.provider_id, &profile.subject)
 }
 
 impl Account {
     /// The keyring user name of this account.
     pub fn keyring_account(&self) -> String {
-        crate::keystore::account(&self.profile.provider_id, &self.profile.subject)
+        key_of(&self.profile)
     }
 }
 
-/// The session, and nothing beside it. (One value, held once: the size of its largest
-/// variant costs nothing worth a box.)
-#[allow(clippy::large_enum_variant)]
-pub enum State {
-    SignedOut,
+/// The sign-in in progress, and nothing beside it.
+#[allow(clippy::large_enum_variant)] // one value, held once
+pub enum Flow {
+    Idle,
     Starting {
         attempt: u64,
     },
@@ -135,31 +162,17 @@ pub enum State {
         /// once the exchange is over and then closes itself.
         listener: Option<AbortHandle>,
     },
-    SignedIn(Account),
     Failed(FailureView),
 }
 
-impl State {
-    fn phase(&self) -> Phase {
-        match self {
-            State::SignedOut => Phase::SignedOut,
-            State::Starting { .. } => Phase::Starting,
-            State::Authorizing { .. } => Phase::Authorizing,
-            State::Exchanging { .. } => Phase::Exchanging,
-            State::SignedIn(_) => Phase::SignedIn,
-            State::Failed(_) => Phase::Failed,
-        }
-    }
-}
-
-/// Leaving a state closes what it held open: its loopback listener.
-fn close(state: State) {
-    if let State::Authorizing {
+/// Leaving a flow closes what it held open: its loopback listener.
+fn close(flow: Flow) {
+    if let Flow::Authorizing {
         listener: Some(l), ..
     }
-    | State::Exchanging {
+    | Flow::Exchanging {
         listener: Some(l), ..
-    } = state
+    } = flow
     {
         l.abort();
     }
@@ -184,8 +197,8 @@ pub struct ExchangeJob {
     pub callback: ValidatedCallback,
 }
 
-/// How an exchange ended, for the owner (a value passed once, never stored).
-#[allow(clippy::large_enum_variant)]
+/// How an exchange ended, for the owner.
+#[allow(clippy::large_enum_variant)] // a value passed once, never stored
 pub enum Finished {
     /// The person left this attempt meanwhile; the tokens it got belong to nobody and are to
     /// be revoked.
@@ -196,12 +209,22 @@ pub enum Finished {
         view: View,
         epoch: u64,
         kept: Option<StoredSession>,
-        profile: Profile,
     },
 }
 
+/// What the cache holds so the next launch can draw every account at once.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CachedAccounts {
+    pub active: Option<String>,
+    pub profiles: Vec<Profile>,
+}
+
 pub struct Machine {
-    state: State,
+    flow: Flow,
+    /// Signed-in accounts, in the order they were added.
+    accounts: Vec<Account>,
+    /// The key of the account the window shows.
+    active: Option<String>,
     providers: Vec<ProviderOption>,
     selected: usize,
     config_error: Option<String>,
@@ -214,8 +237,8 @@ pub struct Machine {
     last_used_redirect: Option<String>,
     notice: Option<Notice>,
     notice_seq: u64,
-    /// The browser was sent to the provider's end-session endpoint with this `state`.
-    logout: Option<PendingLogout>,
+    /// Sign-outs sent to the browser, each waiting for its return with its own `state`.
+    logouts: Vec<PendingLogout>,
     /// The steps of the last sign-in, for the sequence diagram.
     last_trace: Option<FlowTrace>,
 }
@@ -253,7 +276,9 @@ impl Machine {
             .and_then(|id| providers.iter().position(|p| p.id == id))
             .unwrap_or(0);
         Self {
-            state: State::SignedOut,
+            flow: Flow::Idle,
+            accounts: Vec::new(),
+            active: None,
             providers,
             selected,
             config_error,
@@ -264,35 +289,73 @@ impl Machine {
             last_used_redirect: None,
             notice: None,
             notice_seq: 0,
-            logout: None,
+            logouts: Vec::new(),
             last_trace: None,
         }
     }
 
+    fn active_account(&self) -> Option<&Account> {
+        let key = self.active.as_deref()?;
+        self.accounts.iter().find(|a| a.keyring_account() == key)
+    }
+
     pub fn phase(&self) -> Phase {
-        self.state.phase()
+        match &self.flow {
+            Flow::Starting { .. } => Phase::Starting,
+            Flow::Authorizing { .. } => Phase::Authorizing,
+            Flow::Exchanging { .. } => Phase::Exchanging,
+            Flow::Failed(_) => Phase::Failed,
+            Flow::Idle if self.active_account().is_some() => Phase::SignedIn,
+            Flow::Idle => Phase::SignedOut,
+        }
+    }
+
+    fn provider_name(&self, id: &str) -> String {
+        self.providers
+            .iter()
+            .find(|p| p.id == id)
+            .map_or_else(|| id.to_owned(), |p| p.name.clone())
     }
 
     /// The view of the current state, with the next revision.
     pub fn view(&mut self) -> View {
         self.revision += 1;
-        let (profile, error) = match &self.state {
-            State::SignedIn(a) => (Some(a.profile.clone()), None),
-            State::Failed(e) => (None, Some(e.clone())),
-            _ => (None, None),
+        let phase = self.phase();
+        let profile = match phase {
+            Phase::SignedIn => self.active_account().map(|a| a.profile.clone()),
+            _ => None,
         };
+        let error = match &self.flow {
+            Flow::Failed(e) => Some(e.clone()),
+            _ => None,
+        };
+        let accounts = self
+            .accounts
+            .iter()
+            .map(|a| AccountView {
+                key: a.keyring_account(),
+                name: a.profile.name.clone(),
+                email: a.profile.email.clone(),
+                picture_data_url: a.profile.picture_data_url.clone(),
+                provider_id: a.profile.provider_id.clone(),
+                provider_name: self.provider_name(&a.profile.provider_id),
+                active: self.active.as_deref() == Some(a.keyring_account().as_str()),
+                needs_sign_in: a.needs_sign_in,
+            })
+            .collect();
         View {
             revision: self.revision,
-            phase: self.state.phase(),
+            phase,
             provider_id: self.selected().id.clone(),
             provider_name: self.selected().name.clone(),
             providers: self.providers.clone(),
             config_error: self.config_error.clone(),
             profile,
+            accounts,
             error,
             notice: self.notice.clone(),
             has_flow: self.last_trace.is_some(),
-            loopback: matches!(&self.state, State::Authorizing { pending, .. } if pending.redirect_uri().scheme() == "http"),
+            loopback: matches!(&self.flow, Flow::Authorizing { pending, .. } if pending.redirect_uri().scheme() == "http"),
         }
     }
 
@@ -315,17 +378,17 @@ impl Machine {
         }
     }
 
-    fn set(&mut self, state: State) {
-        close(std::mem::replace(&mut self.state, state));
+    fn set_flow(&mut self, flow: Flow) {
+        close(std::mem::replace(&mut self.flow, flow));
     }
 
-    /// Pick the provider for the next sign-in. Only while signed out (or on the error
-    /// screen, which it leaves); `None` when the id is unknown or the moment is wrong.
+    /// Pick the provider for the next sign-in. Only while no sign-in is under way (the error
+    /// screen is left); `None` when the id is unknown or the moment is wrong.
     pub fn select(&mut self, id: &str) -> Option<View> {
-        if !matches!(self.phase(), Phase::SignedOut | Phase::Failed) || !self.point_at(id) {
+        if !matches!(self.flow, Flow::Idle | Flow::Failed(_)) || !self.point_at(id) {
             return None;
         }
-        self.set(State::SignedOut);
+        self.set_flow(Flow::Idle);
         Some(self.view())
     }
 
@@ -344,24 +407,47 @@ impl Machine {
         self.view()
     }
 
-    /// Sign in was clicked: `Some(attempt)` when a sign-in may start now. While one is
-    /// starting, waiting or exchanging, or while signed in, a click starts nothing (a second
-    /// click never opens a second tab).
-    pub fn start(&mut self) -> Option<(u64, View)> {
-        if !matches!(self.phase(), Phase::SignedOut | Phase::Failed) {
+    /// Sign in was clicked: `Some(attempt, hints)` when a sign-in may start now, for the
+    /// picked provider (a new account) or, with `again`, for that listed account. While one
+    /// is starting, waiting or exchanging, a click starts nothing (a second click never
+    /// opens a second tab).
+    pub fn start(&mut self, again: Option<&str>) -> Option<(u64, SignInHints, View)> {
+        if !matches!(self.flow, Flow::Idle | Flow::Failed(_)) {
             return None;
         }
+        let hints = match again {
+            Some(key) => {
+                let account = self.accounts.iter().find(|a| a.keyring_account() == key)?;
+                let (provider_id, hint) = (
+                    account.profile.provider_id.clone(),
+                    account.profile.email.clone(),
+                );
+                if !self.point_at(&provider_id) {
+                    return None;
+                }
+                SignInHints {
+                    select_account: false,
+                    login_hint: hint,
+                }
+            }
+            // Another account while one is signed in: the provider should offer a choice
+            // rather than silently reuse its browser session.
+            None => SignInHints {
+                select_account: !self.accounts.is_empty(),
+                login_hint: None,
+            },
+        };
         self.attempt += 1;
         self.notice = None;
-        self.set(State::Starting {
+        self.set_flow(Flow::Starting {
             attempt: self.attempt,
         });
-        Some((self.attempt, self.view()))
+        Some((self.attempt, hints, self.view()))
     }
 
     /// Whether `attempt` is the sign-in being started (not cancelled meanwhile).
     pub fn is_starting(&self, attempt: u64) -> bool {
-        matches!(self.state, State::Starting { attempt: a } if a == attempt)
+        matches!(self.flow, Flow::Starting { attempt: a } if a == attempt)
     }
 
     /// The request is built: wait for the browser. `None` (and the listener closed) when the
@@ -381,7 +467,7 @@ impl Machine {
         }
         self.point_at(&provider.config().id);
         self.last_trace = Some(pending.trace().clone());
-        self.set(State::Authorizing {
+        self.set_flow(Flow::Authorizing {
             attempt,
             provider,
             pending,
@@ -396,27 +482,27 @@ impl Machine {
         if attempt.is_some_and(|a| a != self.attempt) {
             return None; // a stale result from an attempt the person already left
         }
-        if matches!(self.state, State::SignedIn(_)) {
-            // Never lose a signed-in session to a failed side path.
+        if matches!(self.flow, Flow::Idle) {
+            // Nothing in progress (a side path failed): a word, never a lost session.
             return Some(self.notify(&error.message));
         }
-        self.set(State::Failed(error));
+        self.set_flow(Flow::Failed(error));
         Some(self.view())
     }
 
     /// The pending sign-in ran out of time.
     pub fn expire(&mut self, attempt: u64) -> Option<View> {
-        if !matches!(self.state, State::Authorizing { attempt: a, .. } if a == attempt) {
+        if !matches!(self.flow, Flow::Authorizing { attempt: a, .. } if a == attempt) {
             return None;
         }
         self.fail(Some(attempt), (&pixie_auth::Error::Expired).into())
     }
 
     /// Cancel: stop whatever sign-in is starting, waiting or exchanging, or leave the error
-    /// screen. A signed-in session is not touched.
+    /// screen. Signed-in accounts are not touched.
     pub fn cancel(&mut self) -> View {
-        match std::mem::replace(&mut self.state, State::SignedOut) {
-            State::Authorizing {
+        match std::mem::replace(&mut self.flow, Flow::Idle) {
+            Flow::Authorizing {
                 pending, listener, ..
             } => {
                 if let Some(l) = listener {
@@ -425,12 +511,11 @@ impl Machine {
                 self.cancelled = Some(pending);
                 self.attempt += 1;
             }
-            s @ (State::Starting { .. } | State::Exchanging { .. }) => {
-                close(s);
+            f @ (Flow::Starting { .. } | Flow::Exchanging { .. }) => {
+                close(f);
                 self.attempt += 1;
             }
-            State::Failed(_) | State::SignedOut => {}
-            s @ State::SignedIn(_) => self.state = s,
+            Flow::Failed(_) | Flow::Idle => {}
         }
         self.notice = None;
         self.view()
@@ -439,17 +524,17 @@ impl Machine {
     /// Sent the browser to the provider's end-session endpoint: only the return that carries
     /// this logout's `state` is recognised.
     pub fn expect_logout_return(&mut self, logout: PendingLogout) {
-        self.logout = Some(logout);
+        self.logouts.push(logout);
     }
 
     /// Feed a redirect from any of the OS paths, the paste box, or (`via_listener`) the
     /// loopback listener.
     pub fn redirect(&mut self, raw: &str, via_listener: bool) -> RedirectOutcome {
-        if self.logout.as_ref().is_some_and(|l| l.is_return(raw)) {
-            self.logout = None;
+        if let Some(i) = self.logouts.iter().position(|l| l.is_return(raw)) {
+            self.logouts.remove(i);
             return RedirectOutcome::Ignored(self.notify(NOTICE_SIGNED_OUT_IN_BROWSER));
         }
-        let State::Authorizing { pending, .. } = &self.state else {
+        let Flow::Authorizing { pending, .. } = &self.flow else {
             let text =
                 if self.last_used_redirect.as_deref() == Some(raw) {
                     NOTICE_ALREADY_USED
@@ -464,12 +549,12 @@ impl Machine {
         };
         match pending.validate_callback(raw) {
             Ok(callback) => {
-                let State::Authorizing {
+                let Flow::Authorizing {
                     attempt,
                     provider,
                     pending,
                     listener,
-                } = std::mem::replace(&mut self.state, State::SignedOut)
+                } = std::mem::replace(&mut self.flow, Flow::Idle)
                 else {
                     unreachable!("matched above");
                 };
@@ -483,7 +568,7 @@ impl Machine {
                     other => other,
                 };
                 self.last_used_redirect = Some(raw.to_owned());
-                self.state = State::Exchanging { attempt, listener };
+                self.flow = Flow::Exchanging { attempt, listener };
                 self.notice = None;
                 RedirectOutcome::Exchange {
                     view: self.view(),
@@ -502,6 +587,10 @@ impl Machine {
             Err(e) => {
                 tracing::warn!(reason = %e, "the sign-in's redirect ended it");
                 self.last_used_redirect = Some(raw.to_owned());
+                // The listener that brought it answers the browser itself: not aborted.
+                if via_listener && let Flow::Authorizing { listener, .. } = &mut self.flow {
+                    listener.take();
+                }
                 let error = pixie_auth::Error::from(e);
                 match self.fail(None, (&error).into()) {
                     Some(view) => RedirectOutcome::Failed(view),
@@ -511,14 +600,15 @@ impl Machine {
         }
     }
 
-    /// The exchange of `attempt` finished.
+    /// The exchange of `attempt` finished. The same person signing in again (same provider
+    /// and `sub`) updates their account; anyone else is added; either becomes active.
     pub fn finish(
         &mut self,
         attempt: u64,
         provider: &Provider,
         result: Result<SignedIn, AppError>,
     ) -> Finished {
-        let current = matches!(self.state, State::Exchanging { attempt: a, .. } if a == attempt);
+        let current = matches!(self.flow, Flow::Exchanging { attempt: a, .. } if a == attempt);
         if !current {
             return Finished::Stale(result.ok().map(Box::new));
         }
@@ -526,24 +616,36 @@ impl Machine {
             Ok(done) => {
                 // The listener (if it brought the redirect) answers the browser and closes
                 // itself; it is not aborted here.
-                self.state = State::SignedOut;
-                self.epoch += 1;
+                self.flow = Flow::Idle;
                 if let Some(e) = &done.picture_error {
                     self.notify(&e.user_message());
                 }
+                self.epoch += 1;
                 let kept = StoredSession::from_tokens(provider, &done.tokens, None);
-                let profile = done.profile.clone();
-                self.state = State::SignedIn(Account {
+                let account = Account {
                     epoch: self.epoch,
                     profile: done.profile,
                     tokens: Some(done.tokens),
                     kept: kept.clone(),
-                });
+                    needs_sign_in: false,
+                };
+                // The same person again (same provider and `sub`) replaces their entry. The
+                // earlier session's tokens are not revoked: a provider may hand both sign-ins
+                // the same grant (oidc-provider does), and revoking one would end the other.
+                let key = account.keyring_account();
+                match self
+                    .accounts
+                    .iter_mut()
+                    .find(|a| a.keyring_account() == key)
+                {
+                    Some(existing) => *existing = account,
+                    None => self.accounts.push(account),
+                }
+                self.active = Some(key);
                 Finished::SignedIn {
                     view: self.view(),
                     epoch: self.epoch,
                     kept,
-                    profile,
                 }
             }
             Err(e) => match self.fail(Some(attempt), (&e).into()) {
@@ -553,45 +655,67 @@ impl Machine {
         }
     }
 
-    /// Show the cached profile at launch while the session is read back and refreshed.
-    /// Returns the new session's epoch.
-    pub fn restore(&mut self, profile: Profile) -> Option<(u64, View)> {
-        if self.phase() != Phase::SignedOut {
+    /// Draw the cached accounts at launch while their sessions are read back and refreshed.
+    /// Returns each account's epoch and key.
+    pub fn restore(&mut self, cached: CachedAccounts) -> Option<(Vec<(u64, String)>, View)> {
+        if self.phase() != Phase::SignedOut || cached.profiles.is_empty() {
             return None;
         }
-        self.epoch += 1;
-        self.point_at(&profile.provider_id);
-        self.state = State::SignedIn(Account {
-            epoch: self.epoch,
-            profile,
-            tokens: None,
-            kept: None,
-        });
-        Some((self.epoch, self.view()))
+        let mut restored = Vec::new();
+        for profile in cached.profiles {
+            let key = key_of(&profile);
+            if self.accounts.iter().any(|a| a.keyring_account() == key) {
+                continue;
+            }
+            self.epoch += 1;
+            restored.push((self.epoch, key));
+            self.accounts.push(Account {
+                epoch: self.epoch,
+                profile,
+                tokens: None,
+                kept: None,
+                needs_sign_in: false,
+            });
+        }
+        self.active = cached
+            .active
+            .filter(|k| self.accounts.iter().any(|a| &a.keyring_account() == k))
+            .or_else(|| self.accounts.first().map(Account::keyring_account));
+        if let Some(id) = self.active_account().map(|a| a.profile.provider_id.clone()) {
+            self.point_at(&id);
+        }
+        Some((restored, self.view()))
     }
 
-    /// The epoch of the signed-in session, if there is one.
+    /// What the cache should hold now.
+    pub fn cached(&self) -> CachedAccounts {
+        CachedAccounts {
+            active: self.active.clone(),
+            profiles: self.accounts.iter().map(|a| a.profile.clone()).collect(),
+        }
+    }
+
+    /// The epoch of the active account's session, if one is signed in.
     pub fn signed_in_epoch(&self) -> Option<u64> {
-        match &self.state {
-            State::SignedIn(a) => Some(a.epoch),
-            _ => None,
-        }
+        self.active_account().map(|a| a.epoch)
     }
 
-    /// The signed-in account, if it is still session `epoch`.
+    /// Every account's key and epoch.
+    pub fn account_epochs(&self) -> Vec<(String, u64)> {
+        self.accounts
+            .iter()
+            .map(|a| (a.keyring_account(), a.epoch))
+            .collect()
+    }
+
+    /// The signed-in account of session `epoch`, if it is still current.
     pub fn account(&self, epoch: u64) -> Option<&Account> {
-        match &self.state {
-            State::SignedIn(a) if a.epoch == epoch => Some(a),
-            _ => None,
-        }
+        self.accounts.iter().find(|a| a.epoch == epoch)
     }
 
     /// The same, to change.
     pub fn account_mut(&mut self, epoch: u64) -> Option<&mut Account> {
-        match &mut self.state {
-            State::SignedIn(a) if a.epoch == epoch => Some(a),
-            _ => None,
-        }
+        self.accounts.iter_mut().find(|a| a.epoch == epoch)
     }
 
     /// A new profile for session `epoch` (after a refresh).
@@ -600,30 +724,80 @@ impl Machine {
         Some(self.view())
     }
 
-    /// The provider (or the keyring) ended session `epoch`: back to the sign-in screen with a
-    /// word on why. Returns the account, whose keyring entry and cache are to be removed.
-    pub fn end_session(&mut self, epoch: u64, text: &str) -> Option<(Account, View)> {
-        self.account(epoch)?;
-        let State::SignedIn(account) = std::mem::replace(&mut self.state, State::SignedOut) else {
+    /// Switch the window to another signed-in account; no browser, no network.
+    pub fn switch(&mut self, key: &str) -> Option<View> {
+        if !matches!(self.flow, Flow::Idle | Flow::Failed(_)) {
             return None;
-        };
-        self.epoch += 1;
-        Some((account, self.notify(text)))
+        }
+        let provider_id = self
+            .accounts
+            .iter()
+            .find(|a| a.keyring_account() == key)?
+            .profile
+            .provider_id
+            .clone();
+        self.active = Some(key.to_owned());
+        self.point_at(&provider_id);
+        self.set_flow(Flow::Idle);
+        Some(self.view())
     }
 
-    /// Sign out: the account leaves the state at once (nothing can refresh or save it any
-    /// more); the caller revokes its tokens and deletes its entry and cache.
-    pub fn sign_out(&mut self) -> (Option<Account>, View) {
-        let account = match std::mem::replace(&mut self.state, State::SignedOut) {
-            State::SignedIn(a) => Some(a),
-            other => {
-                close(other);
-                None
-            }
-        };
+    /// The provider (or the keyring) ended session `epoch`. With other accounts listed it
+    /// stays as "Sign in again"; alone, the window goes back to Sign in. Returns the tokens
+    /// it held (`Account`), whose keyring entry is to be removed.
+    pub fn end_session(&mut self, epoch: u64, text: &str) -> Option<(Account, View)> {
+        let i = self.accounts.iter().position(|a| a.epoch == epoch)?;
         self.epoch += 1;
-        self.attempt += 1;
+        let ended = if self.accounts.len() == 1 {
+            let ended = self.accounts.remove(i);
+            self.active = None;
+            ended
+        } else {
+            let a = &mut self.accounts[i];
+            let ended = Account {
+                epoch: a.epoch,
+                profile: a.profile.clone(),
+                tokens: a.tokens.take(),
+                kept: a.kept.take(),
+                needs_sign_in: true,
+            };
+            a.epoch = self.epoch;
+            a.needs_sign_in = true;
+            ended
+        };
+        let text = match self.accounts.len() {
+            0 => text.to_owned(),
+            _ => format!("{} ({})", text, ended.profile.name),
+        };
+        Some((ended, self.notify(&text)))
+    }
+
+    /// Sign out of one account (`None`: the active one) or, with `all`, of every account.
+    /// They leave the state at once (nothing can refresh or save them any more); the caller
+    /// revokes their tokens and deletes their entries.
+    pub fn sign_out(&mut self, key: Option<&str>, all: bool) -> (Vec<Account>, View) {
+        let key = key.map(str::to_owned).or_else(|| self.active.clone());
+        let (gone, stay): (Vec<Account>, Vec<Account>) = std::mem::take(&mut self.accounts)
+            .into_iter()
+            .partition(|a| all || Some(a.keyring_account()) == key);
+        self.accounts = stay;
+        if self
+            .active
+            .as_ref()
+            .is_none_or(|k| !self.accounts.iter().any(|a| &a.keyring_account() == k))
+        {
+            self.active = self
+                .accounts
+                .iter()
+                .find(|a| !a.needs_sign_in)
+                .or(self.accounts.first())
+                .map(Account::keyring_account);
+        }
+        if let Some(id) = self.active_account().map(|a| a.profile.provider_id.clone()) {
+            self.point_at(&id);
+        }
+        self.epoch += 1;
         self.notice = None;
-        (account, self.view())
+        (gone, self.view())
     }
 }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use pixie_auth::config::RedirectMode;
 use pixie_auth::loopback::{Answer, LoopbackListener, Reply};
-use pixie_auth::{PendingSignIn, Provider, StoredSession, Tokens};
+use pixie_auth::{PendingSignIn, Provider, SignInHints, StoredSession, Tokens};
 use tokio::sync::MutexGuard;
 
 use crate::browser::Browser;
@@ -199,19 +199,20 @@ impl Owner {
         self.current_view()
     }
 
-    /// Sign in was clicked: "Contacting …" while the provider is discovered (Cancel works),
-    /// then the browser. A click while one is under way starts nothing.
-    pub async fn sign_in(self: &Arc<Self>) -> View {
-        let (attempt, id) = {
+    /// Sign in was clicked (a new account, or with `again` a listed one whose session
+    /// ended): "Contacting …" while the provider is discovered (Cancel works), then the
+    /// browser. A click while one is under way starts nothing.
+    pub async fn sign_in(self: &Arc<Self>, again: Option<&str>) -> View {
+        let (attempt, hints, id) = {
             let mut m = self.machine.lock().await;
-            let Some((attempt, view)) = m.start() else {
+            let Some((attempt, hints, view)) = m.start(again) else {
                 drop(m);
                 return self.current_view();
             };
             self.show(view);
-            (attempt, m.selected_id().to_owned())
+            (attempt, hints, m.selected_id().to_owned())
         };
-        let prepared = self.prepare(&id).await;
+        let prepared = self.prepare(&id, &hints).await;
         let mut m = self.machine.lock().await;
         let (provider, pending, listener) = match prepared {
             Ok(p) => p,
@@ -261,6 +262,7 @@ impl Owner {
     async fn prepare(
         &self,
         id: &str,
+        hints: &SignInHints,
     ) -> Result<(Arc<Provider>, PendingSignIn, Option<LoopbackListener>), AppError> {
         let provider = self.providers.provider(id).await?;
         // RFC 8252 §7.3: a loopback redirect gets a listener of its own for this sign-in.
@@ -272,10 +274,8 @@ impl Owner {
             ),
             RedirectMode::DeepLink => None,
         };
-        let pending = match &listener {
-            Some(l) => provider.start_sign_in_to(l.redirect_uri())?,
-            None => provider.start_sign_in()?,
-        };
+        let pending =
+            provider.start_sign_in_with(listener.as_ref().map(|l| l.redirect_uri()), hints)?;
         Ok((provider, pending, listener))
     }
 
@@ -396,18 +396,13 @@ impl Owner {
                 return Err("The sign-in was cancelled in Pixie.".into());
             }
             Finished::Failed(view) => self.show(view),
-            Finished::SignedIn {
-                view,
-                epoch,
-                kept,
-                profile,
-            } => {
+            Finished::SignedIn { view, epoch, kept } => {
                 self.show(view);
                 let expires_at = m
                     .account(epoch)
                     .and_then(|a| a.tokens.as_ref())
                     .and_then(|t| t.expires_at);
-                self.keep(&mut m, kept.as_ref(), &profile).await;
+                self.keep(&mut m, kept.as_ref()).await;
                 drop(m);
                 if kept.is_none() {
                     tracing::info!(
@@ -423,15 +418,8 @@ impl Owner {
 
     /// Write the profile cache and the keyring entry of the session the lock holder just
     /// made current.
-    async fn keep(
-        &self,
-        m: &mut Machine,
-        kept: Option<&StoredSession>,
-        profile: &pixie_auth::Profile,
-    ) {
-        if let Some(dir) = &self.cache_dir {
-            cache::save(dir, profile);
-        }
+    async fn keep(&self, m: &mut Machine, kept: Option<&StoredSession>) {
+        self.save_cache(m);
         if let Some(kept) = kept
             && let Err(e) = self.keystore.save(kept).await
         {
@@ -441,40 +429,68 @@ impl Owner {
         }
     }
 
-    /// At launch: draw the cached profile at once, read the session back from the keyring
-    /// (a sign-out meanwhile waits for the read), then refresh it.
+    /// The profile cache as the machine has it now (lock held).
+    fn save_cache(&self, m: &Machine) {
+        if let Some(dir) = &self.cache_dir {
+            cache::save(dir, &m.cached());
+        }
+    }
+
+    /// At launch: draw every cached account at once, read their sessions back from the
+    /// keyring side by side (each call time-boxed; a sign-out meanwhile waits for the reads),
+    /// then refresh each on its own. One account's failure leaves the others alone.
     pub async fn restore_at_launch(self: Arc<Self>) {
         let Some(cached) = self.cache_dir.as_deref().and_then(cache::load) else {
             return;
         };
         let mut m = self.machine.lock().await;
-        let Some((epoch, view)) = m.restore(cached) else {
+        let Some((restored, view)) = m.restore(cached) else {
             return;
         };
-        tracing::info!(ms = crate::since_start_ms(), "restored the cached profile");
+        tracing::info!(
+            ms = crate::since_start_ms(),
+            accounts = restored.len(),
+            "restored the cached profiles"
+        );
         self.show(view);
-        let Some(account) = m.account(epoch).map(Account::keyring_account) else {
-            return;
-        };
-        match self.keystore.load(&account).await {
-            Ok(Some(kept)) => {
-                if let Some(a) = m.account_mut(epoch) {
-                    a.kept = Some(kept);
+        let mut reads = tokio::task::JoinSet::new();
+        for (epoch, key) in restored {
+            let keystore = self.keystore.clone();
+            reads.spawn(async move { (epoch, keystore.load(&key).await) });
+        }
+        let mut to_refresh = Vec::new();
+        while let Some(read) = reads.join_next().await {
+            let Ok((epoch, read)) = read else { continue };
+            match read {
+                Ok(Some(kept)) => {
+                    if let Some(a) = m.account_mut(epoch) {
+                        a.kept = Some(kept);
+                        to_refresh.push(epoch);
+                    }
                 }
-            }
-            Ok(None) => return self.end(&mut m, epoch, NOTICE_SESSION_ENDED, true).await,
-            Err(e) => {
-                // The entry may be there behind a locked keyring: keep it (and the cache)
-                // for the next launch, and sign in again for this one.
-                tracing::warn!(error = ?e, "keyring read failed at launch");
-                let text = format!(
-                    "Pixie couldn't read your saved sign-in from the system keyring: {e}. Sign in again."
-                );
-                return self.end(&mut m, epoch, &text, false).await;
+                Ok(None) => self.end(&mut m, epoch, NOTICE_SESSION_ENDED, true).await,
+                Err(e) => {
+                    // The entry may be there behind a locked keyring: keep it (and the
+                    // cache) for the next launch, and sign in again for this one.
+                    tracing::warn!(error = ?e, "keyring read failed at launch");
+                    let text = format!(
+                        "Pixie couldn't read your saved sign-in from the system keyring: {e}. Sign in again."
+                    );
+                    self.end(&mut m, epoch, &text, false).await;
+                }
             }
         }
         drop(m);
-        self.refresh(epoch).await;
+        let refreshes: Vec<_> = to_refresh
+            .into_iter()
+            .map(|epoch| {
+                let owner = self.clone();
+                tokio::spawn(async move { owner.refresh(epoch).await })
+            })
+            .collect();
+        for r in refreshes {
+            let _ = r.await;
+        }
     }
 
     /// End session `epoch` (lock held); `forget` also removes its keyring entry and cache.
@@ -488,7 +504,8 @@ impl Owner {
         }
     }
 
-    /// Remove an account's keyring entry and the profile cache (lock held).
+    /// Remove an account's keyring entry and rewrite the profile cache without what has
+    /// left the machine (lock held).
     async fn forget(&self, m: &mut Machine, account: &Account) {
         if let Err(e) = self.keystore.delete(&account.keyring_account()).await {
             tracing::warn!(error = %e, "keyring delete failed");
@@ -500,9 +517,7 @@ impl Owner {
                 self.show(view);
             }
         }
-        if let Some(dir) = &self.cache_dir {
-            cache::clear(dir);
-        }
+        self.save_cache(m);
     }
 
     fn schedule_refresh(
@@ -598,13 +613,11 @@ impl Owner {
         if m.account(epoch).is_none() {
             return; // signed out meanwhile: write nothing
         }
-        if let Some(p) = profile {
-            if let Some(dir) = &self.cache_dir {
-                cache::save(dir, &p);
-            }
-            if let Some(view) = m.profile_refreshed(epoch, p) {
-                self.show(view);
-            }
+        if let Some(p) = profile
+            && let Some(view) = m.profile_refreshed(epoch, p)
+        {
+            self.show(view);
+            self.save_cache(&m);
         }
         drop(m);
         tracing::info!(ms = crate::since_start_ms(), "session refreshed");
@@ -623,26 +636,49 @@ impl Owner {
         self.schedule_after(epoch, RETRY_AFTER);
     }
 
-    /// Sign out: the account leaves the state at once; its keyring entry and cache are
-    /// removed in order with any save, read or refresh before this (they held the lock);
-    /// then every token it held is revoked (RFC 7009), and the provider's browser session
-    /// ended when asked (RP-Initiated Logout), with the ID token from memory if none was kept.
-    pub async fn sign_out(self: &Arc<Self>, also_in_browser: bool) -> View {
+    /// Switch the window to another signed-in account: instant, no browser, no network;
+    /// remembered for the next launch.
+    pub async fn switch_account(&self, key: &str) -> View {
         let mut m = self.machine.lock().await;
-        let (account, view) = m.sign_out();
-        self.show(view);
-        let Some(account) = account else {
-            drop(m);
-            return self.current_view();
-        };
-        self.forget(&mut m, &account).await;
+        if let Some(view) = m.switch(key) {
+            self.show(view);
+            self.save_cache(&m);
+        }
         drop(m);
+        self.current_view()
+    }
+
+    /// Sign out of one account (`key`, else the active one) or, with `all`, of every one:
+    /// they leave the state at once; their keyring entries and cache are removed in order
+    /// with any save, read or refresh before this (they held the lock); then every token
+    /// each held is revoked (RFC 7009), and the provider's browser session ended when asked
+    /// (RP-Initiated Logout), with the ID token from memory if none was kept.
+    pub async fn sign_out(
+        self: &Arc<Self>,
+        key: Option<&str>,
+        all: bool,
+        also_in_browser: bool,
+    ) -> View {
+        let mut m = self.machine.lock().await;
+        let (gone, view) = m.sign_out(key, all);
+        self.show(view);
+        for account in &gone {
+            self.forget(&mut m, account).await;
+        }
+        drop(m);
+        for account in gone {
+            self.tell_provider(account, also_in_browser).await;
+        }
+        self.current_view()
+    }
+
+    /// Revoke what a signed-out account held, and end its browser session when asked.
+    async fn tell_provider(&self, account: Account, also_in_browser: bool) {
         let provider = match self.providers.provider(&account.profile.provider_id).await {
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!(code = e.code(), "sign-out: the provider is out of reach");
-                self.notify(NOTICE_NOT_TOLD).await;
-                return self.current_view();
+                return self.notify(NOTICE_NOT_TOLD).await;
             }
         };
         match to_revoke(&provider, account.tokens.as_ref(), account.kept.as_ref()) {
@@ -664,7 +700,6 @@ impl Owner {
                 .or_else(|| account.kept.as_ref().and_then(|k| k.id_token.clone()));
             self.end_in_browser(&provider, id_token.as_deref()).await;
         }
-        self.current_view()
     }
 
     async fn end_in_browser(&self, provider: &Provider, id_token: Option<&str>) {

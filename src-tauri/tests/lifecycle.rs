@@ -213,11 +213,20 @@ fn launch(
 impl Setup {
     /// Sign in as Ada up to the exchange job.
     async fn redirect(&self) -> Box<pixie_app::machine::ExchangeJob> {
-        let view = self.owner.sign_in().await;
+        self.redirect_as(&self.owner, "ada").await
+    }
+
+    /// Sign in as a preset person up to the exchange job.
+    async fn redirect_as(
+        &self,
+        owner: &Arc<Owner>,
+        who: &str,
+    ) -> Box<pixie_app::machine::ExchangeJob> {
+        let view = owner.sign_in(None).await;
         assert_eq!(view.phase, Phase::Authorizing, "{view:?}");
         let url = self.browser.opened.lock().unwrap().last().cloned().unwrap();
-        let redirect = answer(&url, Answer::Preset("ada")).await.unwrap();
-        match self.owner.redirect(&redirect, false).await {
+        let redirect = answer(&url, Answer::Preset(who)).await.unwrap();
+        match owner.redirect(&redirect, false).await {
             Delivered::Exchange(job) => job,
             _ => panic!("the genuine redirect is exchanged"),
         }
@@ -275,7 +284,7 @@ async fn sign_out_during_the_save_after_sign_in_leaves_nothing() {
         s.keyring.saves_started.load(Ordering::SeqCst) == 1
     })
     .await;
-    let view = s.owner.sign_out(false).await;
+    let view = s.owner.sign_out(None, false, false).await;
     assert_eq!(view.phase, Phase::SignedOut);
     exchange.await.unwrap().unwrap();
     assert_eq!(s.window.last().phase, Phase::SignedOut);
@@ -300,7 +309,7 @@ async fn sign_out_during_the_restore_at_launch_leaves_nothing() {
         Phase::SignedIn,
         "drawn before the read"
     );
-    let view = owner.sign_out(false).await;
+    let view = owner.sign_out(None, false, false).await;
     assert_eq!(view.phase, Phase::SignedOut);
     restore.await.unwrap();
     assert_eq!(window.last().phase, Phase::SignedOut);
@@ -320,7 +329,7 @@ async fn a_refresh_that_ends_after_sign_out_writes_nothing_back() {
         s.keyring.saves_started.load(Ordering::SeqCst) == 2
     })
     .await;
-    s.owner.sign_out(false).await;
+    s.owner.sign_out(None, false, false).await;
     refresh.await.unwrap();
     assert_eq!(s.window.last().phase, Phase::SignedOut);
     assert_eq!(
@@ -350,7 +359,7 @@ async fn without_a_refresh_token_sign_out_revokes_the_access_token_and_ends_the_
         "nothing to keep"
     );
 
-    s.owner.sign_out(true).await;
+    s.owner.sign_out(None, false, true).await;
     // RFC 7009: the access token is dead at the provider.
     let tokens = pixie_auth::Tokens {
         access_token: openidconnect::AccessToken::new(access),
@@ -387,7 +396,7 @@ async fn a_browser_that_fails_for_the_end_session_url_leaks_nothing() {
     ];
     s.owner.finish(job, Ok(done)).await.unwrap();
     *s.browser.broken.lock().unwrap() = true;
-    s.owner.sign_out(true).await;
+    s.owner.sign_out(None, false, true).await;
     let notice = s.window.last().notice.unwrap().text;
     assert!(
         notice.contains("web browser") && notice.contains("xdg-open"),
@@ -412,7 +421,7 @@ async fn a_browser_that_fails_for_the_end_session_url_leaks_nothing() {
 async fn a_browser_that_will_not_start_is_named_as_the_browser() {
     let s = setup("no-browser").await;
     *s.browser.broken.lock().unwrap() = true;
-    let view = s.owner.sign_in().await;
+    let view = s.owner.sign_in(None).await;
     assert_eq!(view.phase, Phase::Failed);
     let error = view.error.unwrap();
     assert_eq!(error.code, "browser");
@@ -422,7 +431,7 @@ async fn a_browser_that_will_not_start_is_named_as_the_browser() {
 #[tokio::test]
 async fn views_leave_in_order_and_a_second_click_opens_no_second_tab() {
     let s = setup("order").await;
-    let (a, b) = tokio::join!(s.owner.sign_in(), s.owner.sign_in());
+    let (a, b) = tokio::join!(s.owner.sign_in(None), s.owner.sign_in(None));
     assert_eq!(s.browser.opened.lock().unwrap().len(), 1, "one tab");
     assert_eq!(a.phase, Phase::Authorizing);
     assert_eq!(b.phase, Phase::Authorizing);
@@ -445,5 +454,128 @@ async fn views_leave_in_order_and_a_second_click_opens_no_second_tab() {
     assert!(s.owner.exchange(job).await.is_err());
     assert_eq!(s.window.last().phase, Phase::SignedOut);
     assert!(s.keyring.entries.lock().unwrap().is_empty());
+    let _ = std::fs::remove_dir_all(&s.cache);
+}
+
+/// The refresh tokens the keyring holds now, by account.
+fn kept(s: &Setup) -> HashMap<String, StoredSession> {
+    s.keyring
+        .entries
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::from_str(v).unwrap()))
+        .collect()
+}
+
+#[tokio::test]
+async fn several_accounts_add_switch_restore_and_sign_out_one_or_all() {
+    let s = setup("accounts").await;
+    s.sign_in().await;
+    let first_url = s.browser.opened.lock().unwrap()[0].clone();
+    assert!(!first_url.contains("prompt="), "{first_url}");
+    // Add Grace: the provider is asked to offer an account choice.
+    let job = s.redirect_as(&s.owner, "grace").await;
+    let second_url = s.browser.opened.lock().unwrap().last().cloned().unwrap();
+    assert!(second_url.contains("prompt=login"), "{second_url}");
+    s.owner.exchange(job).await.unwrap();
+    let view = s.window.last();
+    assert_eq!(view.accounts.len(), 2);
+    assert_eq!(view.profile.as_ref().unwrap().name, "Grace Hopper");
+    // Switching is instant and remembered.
+    let ada = view
+        .accounts
+        .iter()
+        .find(|a| a.name == "Ada Lovelace")
+        .unwrap()
+        .key
+        .clone();
+    let view = s.owner.switch_account(&ada).await;
+    assert_eq!(view.profile.unwrap().name, "Ada Lovelace");
+    assert!(view.accounts.iter().any(|a| a.active && a.key == ada));
+
+    // Restart: both drawn at once, the active one kept, both refreshed.
+    let window = Arc::new(Recorder::default());
+    let owner = launch(&s.provider, &s.keyring, &s.browser, &window, &s.cache);
+    owner.clone().restore_at_launch().await;
+    let first = window.0.lock().unwrap()[0].clone();
+    assert_eq!(
+        first.accounts.len(),
+        2,
+        "every account drawn from the cache at once"
+    );
+    let view = window.last();
+    assert_eq!(view.profile.as_ref().unwrap().name, "Ada Lovelace");
+    assert_eq!(
+        s.keyring.ever_saved.lock().unwrap().len(),
+        2 + 2,
+        "each refreshed"
+    );
+
+    // Sign out of Ada only: her token dies, Grace's lives on.
+    let before = kept(&s);
+    let view = owner.sign_out(Some(&ada), false, false).await;
+    assert_eq!(view.accounts.len(), 1);
+    assert_eq!(view.profile.unwrap().name, "Grace Hopper");
+    let e = s.provider.refresh(&before[&ada]).await.unwrap_err();
+    assert!(e.is_invalid_grant(), "{e}");
+    assert_eq!(kept(&s).len(), 1);
+    let grace = kept(&s).into_values().next().unwrap();
+    // Sign out of all: nothing left anywhere.
+    let view = owner.sign_out(None, true, false).await;
+    assert_eq!(view.phase, Phase::SignedOut);
+    assert!(view.accounts.is_empty());
+    let e = s.provider.refresh(&grace).await.unwrap_err();
+    assert!(e.is_invalid_grant(), "{e}");
+    s.assert_nothing_left().await;
+}
+
+#[tokio::test]
+async fn the_same_person_signing_in_again_updates_their_entry() {
+    let s = setup("again").await;
+    s.sign_in().await;
+    s.sign_in().await;
+    let view = s.window.last();
+    assert_eq!(view.accounts.len(), 1);
+    assert_eq!(kept(&s).len(), 1);
+    s.owner.sign_out(None, true, false).await;
+    let _ = std::fs::remove_dir_all(&s.cache);
+}
+
+#[tokio::test]
+async fn an_ended_session_marks_only_its_own_account() {
+    let s = setup("ended").await;
+    s.sign_in().await;
+    let job = s.redirect_as(&s.owner, "grace").await;
+    s.owner.exchange(job).await.unwrap();
+    // Ada's session is revoked elsewhere (another device signed her out).
+    let ada_key = s
+        .window
+        .last()
+        .accounts
+        .iter()
+        .find(|a| a.name == "Ada Lovelace")
+        .unwrap()
+        .key
+        .clone();
+    let ada = kept(&s)[&ada_key].clone();
+    assert!(s.provider.revoke(&ada).await.unwrap());
+    let window = Arc::new(Recorder::default());
+    let owner = launch(&s.provider, &s.keyring, &s.browser, &window, &s.cache);
+    owner.clone().restore_at_launch().await;
+    let view = window.last();
+    assert_eq!(view.phase, Phase::SignedIn);
+    let marked: Vec<_> = view.accounts.iter().filter(|a| a.needs_sign_in).collect();
+    assert_eq!(marked.len(), 1);
+    assert_eq!(marked[0].name, "Ada Lovelace");
+    assert!(view.notice.unwrap().text.contains("Ada Lovelace"));
+    assert_eq!(kept(&s).len(), 1, "only Ada's entry is gone");
+    // "Sign in again" names her to the provider.
+    let again = owner.sign_in(Some(&ada_key)).await;
+    assert_eq!(again.phase, Phase::Authorizing);
+    let url = s.browser.opened.lock().unwrap().last().cloned().unwrap();
+    assert!(url.contains("login_hint=ada.lovelace"), "{url}");
+    owner.cancel().await;
+    owner.sign_out(None, true, false).await;
     let _ = std::fs::remove_dir_all(&s.cache);
 }

@@ -51,9 +51,9 @@ fn ignored(outcome: RedirectOutcome) -> View {
 
 /// Start a sign-in and return the redirect the provider sends the browser to.
 async fn start(m: &mut Machine, provider: &Arc<Provider>, a: Answer<'_>) -> (u64, String) {
-    let (attempt, view) = m.start().expect("a sign-in may start");
+    let (attempt, _, view) = m.start(None).expect("a sign-in may start");
     assert_eq!(view.phase, Phase::Starting);
-    assert!(m.start().is_none(), "a second click starts nothing");
+    assert!(m.start(None).is_none(), "a second click starts nothing");
     let pending = provider.start_sign_in().unwrap();
     let url = pending.authorization_url().to_string();
     let view = m
@@ -122,8 +122,8 @@ async fn a_full_sign_in_with_every_kind_of_stray_link() {
     assert!(!json.contains(&access));
     assert!(!json.contains("token"));
 
-    let (account, v) = m.sign_out();
-    assert!(account.is_some_and(|a| a.tokens.is_some() && a.kept.is_some()));
+    let (gone, v) = m.sign_out(None, false);
+    assert!(gone.len() == 1 && gone[0].tokens.is_some() && gone[0].kept.is_some());
     assert_eq!(v.phase, Phase::SignedOut);
     assert!(v.profile.is_none());
 }
@@ -221,9 +221,17 @@ async fn the_provider_is_picked_only_while_signed_out_and_a_restore_points_at_it
         issuer: "http://127.0.0.1:1".into(),
         provider_id: "demo".into(),
     };
-    let (_, v) = m.restore(profile).unwrap();
+    let (_, v) = m
+        .restore(pixie_app::machine::CachedAccounts {
+            active: None,
+            profiles: vec![profile],
+        })
+        .unwrap();
     assert_eq!((v.phase, v.provider_id.as_str()), (Phase::SignedIn, "demo"));
-    assert!(m.select("work").is_none(), "signed in: sign out first");
+    assert!(
+        m.select("work").is_some(),
+        "signed in: another account may be added"
+    );
 }
 
 #[tokio::test]
@@ -233,7 +241,7 @@ async fn a_loopback_sign_in_says_so_to_the_window() {
         .await
         .unwrap();
     let pending = provider.start_sign_in_to(listener.redirect_uri()).unwrap();
-    let (attempt, _) = m.start().unwrap();
+    let (attempt, _, _) = m.start(None).unwrap();
     let view = m
         .authorize(attempt, provider.clone(), pending, None)
         .unwrap();

@@ -102,6 +102,10 @@ def driver(kind="desktop"):
             env["PIXIE_CONFIG"] = interop_config()
         if kind == "bad-config":
             env["PIXIE_CONFIG"] = bad_config()
+        if kind == "no-browser":
+            env["PIXIE_BROWSER"] = "/nonexistent/pixie-no-such-browser"
+        if kind == "norefresh":
+            env["PIXIE_CONFIG"] = norefresh_config()
         DRIVERS[kind] = Driver(free_port(), free_port(), env, kind)
     return DRIVERS[kind]
 
@@ -394,6 +398,10 @@ def scenario_cold_start_window():
 def reset_session():
     """Each scenario starts signed out: no saved session, no cached profile."""
     subprocess.run(["secret-tool", "clear", "service", "dev.pixie.app"], check=False)
+    # The provider used last belongs to the scenario that used it.
+    last = os.path.join(os.environ["XDG_DATA_HOME"], "dev.pixie.app", "last-provider")
+    if os.path.exists(last):
+        os.remove(last)
     cache = os.path.join(os.environ["XDG_CACHE_HOME"], "dev.pixie.app", "profile.json")
     if os.path.exists(cache):
         os.remove(cache)
@@ -523,7 +531,86 @@ def scenario_sign_out(w):
     status, body = refresh_at_provider(issuer_of(url), session["refresh_token"])
     assert status == 400 and body["error"] == "invalid_grant", (status, body)
     w.wait_notice("signed out in the browser too")
-    assert any("/end_session?" in u and "id_token_hint=" in u for u in auth_urls())
+    # RP-Initiated Logout with client_id and a state; the ID token stays out of the URL.
+    logout = [u for u in auth_urls() if "/end_session?" in u][-1]
+    assert "state=" in logout and "client_id=" in logout, logout
+    assert "id_token_hint=" not in logout and "eyJ" not in logout, logout
+    # A forged "signed out" link (no state of ours) proves nothing and says nothing.
+    deliver("dev.pixie.app:/oauth/logout?state=forged")
+    w.wait_notice("no sign-in is in progress")
+
+
+def scenario_window_hears_no_event(w):
+    """The page cannot listen to any event: not the deep-link plugin's (which carries whole
+    redirects, code and state included), not Pixie's; views come only on its own channel.
+    An old view delivered late is not drawn over a newer one."""
+    refused = w.d.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const names = ['deep-link://new-url', 'pixie://state', 'tauri://focus'];
+        Promise.all(names.map((n) => window.__TAURI__.event.listen(n, () => {})
+            .then(() => 'listening to ' + n, (e) => 'refused: ' + e))).then(done);
+    """)
+    assert all(r.startswith("refused") for r in refused), refused
+    plan(action="allow")
+    begin_sign_in(w)
+    w.wait_phase("signed_in")
+    w.d.execute_script(
+        "window.PixieView.render({revision: 1, phase: 'authorizing', providers: [],"
+        " provider_id: 'demo', provider_name: 'Old', loopback: false, has_flow: false});"
+    )
+    time.sleep(0.3)
+    assert w.phase() == "signed_in", "a stale view was drawn over a newer one"
+    assert w.text("profile-name") == "Ada Lovelace"
+
+
+def scenario_no_browser():
+    """A browser that cannot start: words that name the browser (not the provider), and
+    no URL in them."""
+    reset_session()
+    w = Window(kind="no-browser")
+    try:
+        w.wait_phase("signed_out")
+        w.click("sign-in")
+        w.wait_phase("failed")
+        assert w.el("error-code").get_attribute("textContent") == "browser"
+        message = w.text("error")
+        assert "web browser" in message and "pixie-no-such-browser" in message, message
+        assert "http" not in message and "/nonexistent" not in message, message
+        w.no_secrets_in_page()
+    finally:
+        w.close()
+        time.sleep(0.5)
+
+
+def scenario_sign_out_without_refresh_token():
+    """oidc-provider with a client that gets no refresh token: nothing is kept in the keyring,
+    and sign-out still revokes (the access token) and signs out in the browser."""
+    reset_session()
+    w = Window(kind="norefresh")
+    try:
+        w.wait_phase("signed_out")
+        plan(action="allow", person="oidc", user="ada")
+        begin_sign_in(w)
+        w.wait_phase("signed_in")
+        assert w.text("profile-name") == "Ada Lovelace", w.text("profile-name")
+        entries = subprocess.run(["secret-tool", "search", "--all", "service", "dev.pixie.app"],
+                                 capture_output=True, text=True)
+        assert "op-norefresh" not in entries.stdout + entries.stderr, "a session was kept"
+        log = os.path.join(OUT, "oidc-provider.log")
+        before = os.path.getsize(log)
+        w.click("sign-out-browser")
+        w.click("sign-out")
+        w.wait_phase("signed_out")
+
+        def revoked():
+            with open(log) as f:
+                f.seek(before)
+                return "POST /token/revocation -> 200" in f.read()
+        wait_for(revoked, "oidc-provider received the revocation")
+        w.wait_notice("signed out in the browser too")
+    finally:
+        w.close()
+        time.sleep(0.5)
 
 
 def scenario_no_dbus():
@@ -616,7 +703,7 @@ def oidc_provider():
                            stdout=subprocess.DEVNULL)
         log = open(os.path.join(OUT, "oidc-provider.log"), "w")
         proc = subprocess.Popen(
-            [os.environ.get("PIXIE_NODE", "node"), os.path.join(interop, "provider.mjs"), "--port", "0"],
+            [os.environ.get("PIXIE_NODE", "node"), os.path.join(interop, "provider.mjs"), "--port", "0", "--verbose"],
             stdout=subprocess.PIPE, stderr=log, text=True,
         )
         INTEROP["proc"] = proc
@@ -644,6 +731,114 @@ display_name = "oidc-provider (loopback)"
 issuer = "{issuer}"
 client_id = "pixie-interop"
 redirect = "loopback"
+""")
+    return path
+
+
+def keyring_entries():
+    """Every Pixie entry in the sandbox's keyring: {account: session}."""
+    r = subprocess.run(["secret-tool", "search", "--all", "--unlock", "service", "dev.pixie.app"],
+                       capture_output=True, text=True)
+    entries, item = {}, {}
+    for line in (r.stdout + r.stderr).splitlines() + ["["]:
+        if line.startswith("["):  # a new item: file the one before
+            if "secret" in item:
+                session = json.loads(item["secret"])
+                entries[f'{session["provider_id"]}:{session["subject"]}'] = session
+            item = {}
+        elif " = " in line:
+            key, value = line.split(" = ", 1)
+            item[key] = value
+    return entries
+
+
+def account_names(w):
+    return [e.get_attribute("textContent") for e in
+            w.d.find_elements(By.CSS_SELECTOR, "[data-testid=account-list] .account-text > span:first-child")]
+
+
+def add_account(w, provider, **person):
+    w.click("add-account")
+    w.wait_until(lambda: w.visible("sign-in") and w.visible("add-back"), "the sign-in panel for another account")
+    w.click(f"provider-option-{provider}")
+    w.wait_until(lambda: picked(w) == [provider], f"{provider} is picked")
+    plan(action="allow", **person)
+    url = begin_sign_in(w)
+    w.wait_phase("signed_in")
+    return url
+
+
+def scenario_accounts():
+    """Two demo accounts and an oidc-provider one: add, switch, restart (all restored, the
+    active one kept), sign out of one, sign out of all: every token revoked, no entry left."""
+    reset_session()
+    w = Window(kind="interop")
+    try:
+        w.wait_phase("signed_out")
+        w.click("provider-option-demo")
+        plan(action="allow", name="Ada Lovelace")
+        demo_url = begin_sign_in(w)
+        w.wait_phase("signed_in")
+        second = add_account(w, "demo", name="Grace Hopper")
+        assert "prompt=login" in second, second
+        w.wait_until(lambda: w.text("profile-name") == "Grace Hopper", "Grace is the active account")
+        add_account(w, "op-link", person="oidc", user="alan")
+        w.wait_until(lambda: len(account_names(w)) == 3, "three accounts listed")
+        assert account_names(w) == ["Ada Lovelace", "Grace Hopper", "Alan"], account_names(w)
+        w.d.find_element(By.CSS_SELECTOR, "[data-testid=account-list] button").click()
+        w.wait_until(lambda: w.text("profile-name") == "Ada Lovelace", "switched to Ada")
+        current = w.d.find_elements(By.CSS_SELECTOR, "[data-testid=account-list] button[aria-current=true]")
+        assert len(current) == 1 and "Ada Lovelace" in current[0].get_attribute("textContent")
+        assert "Signed in as Ada Lovelace" in w.text("status")
+        time.sleep(0.3)
+        w.d.save_screenshot(os.path.join(OUT, "accounts.png"))
+    finally:
+        w.close()
+        time.sleep(0.5)
+    sessions = wait_for(lambda: len(keyring_entries()) == 3 and keyring_entries(), "three sessions kept")
+    w = Window(kind="interop")
+    try:
+        w.wait_phase("signed_in")
+        w.wait_until(lambda: len(account_names(w)) == 3, "every account restored")
+        assert w.text("profile-name") == "Ada Lovelace", "the active account is kept"
+        w.click("sign-out")
+        w.wait_until(lambda: len(account_names(w)) == 0 or "Ada Lovelace" not in account_names(w),
+                     "Ada signed out")
+        w.wait_until(lambda: len(keyring_entries()) == 2, "her entry is gone, the others stay")
+        ada = [k for k in sessions if k.startswith("demo:") and k == "demo:" + demo_sub("Ada Lovelace")][0]
+        status, body = refresh_at_provider(issuer_of(demo_url), sessions[ada]["refresh_token"])
+        assert status == 400 and body["error"] == "invalid_grant", (status, body)
+        log = os.path.join(OUT, "oidc-provider.log")
+        before = os.path.getsize(log)
+        w.click("sign-out-all")
+        w.wait_phase("signed_out")
+        wait_for(lambda: not keyring_entries(), "no entry left")
+        for key, session in sessions.items():
+            if key.startswith("demo:"):
+                status, body = refresh_at_provider(issuer_of(demo_url), session["refresh_token"])
+                assert status == 400 and body["error"] == "invalid_grant", (key, status, body)
+
+        def revoked():
+            with open(log) as f:
+                f.seek(before)
+                return "POST /token/revocation -> 200" in f.read()
+        wait_for(revoked, "oidc-provider received the revocation")
+    finally:
+        w.close()
+        time.sleep(0.5)
+
+
+def norefresh_config():
+    """A providers.toml with oidc-provider's client that gets no refresh token."""
+    path = os.path.join(SANDBOX, "norefresh-providers.toml")
+    with open(path, "w") as f:
+        f.write(f"""default = "op-norefresh"
+
+[[provider]]
+id = "op-norefresh"
+display_name = "oidc-provider (no refresh token)"
+issuer = "{oidc_provider()}"
+client_id = "pixie-interop-norefresh"
 """)
     return path
 
@@ -877,6 +1072,10 @@ SCENARIOS = [
     ("the same redirect delivered twice signs in once", windowed(scenario_twice)),
     ("the session survives a restart; a replayed old token ends it", scenario_session_survives_restart),
     ("sign out revokes, forgets and signs out in the browser", windowed(scenario_sign_out)),
+    ("the window hears no event and draws no stale view", windowed(scenario_window_hears_no_event)),
+    ("a browser that cannot start is named in plain words", scenario_no_browser),
+    ("sign out without a refresh token still revokes", scenario_sign_out_without_refresh_token),
+    ("several accounts: add, switch, restart, sign out of one and of all", scenario_accounts),
     ("without D-Bus the keyring error is shown and sign-in still works", scenario_no_dbus),
     ("a misbehaving provider gets plain words and a way back", scenario_hostile_provider),
     ("oidc-provider in both redirect modes through the picker", scenario_interop_both_modes),

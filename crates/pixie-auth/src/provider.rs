@@ -35,6 +35,9 @@ pub struct ExtraMetadata {
     /// OpenID RP-Initiated Logout 1.0 §2.1.
     #[serde(default)]
     pub end_session_endpoint: Option<String>,
+    /// OpenID Connect Discovery `prompt_values_supported` (Prompt Create §4.1).
+    #[serde(default)]
+    pub prompt_values_supported: Option<Vec<String>>,
     /// RFC 8628 §4: where a device sign-in starts.
     #[serde(default)]
     pub device_authorization_endpoint: Option<String>,

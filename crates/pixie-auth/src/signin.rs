@@ -23,6 +23,8 @@ use crate::picture::fetch_picture;
 use crate::provider::Provider;
 use crate::random::{new_nonce, new_state, pkce_pair};
 
+use crate::hints::SignInHints;
+
 /// How long the work after the redirect (exchange, checks, userinfo, picture) may take.
 pub const COMPLETE_DEADLINE: Duration = Duration::from_secs(45);
 /// How long a sign-in may wait for its redirect.
@@ -198,6 +200,18 @@ impl Provider {
 
     /// The same, with a redirect URI of its own (a loopback listener's port, RFC 8252 §7.3).
     pub fn start_sign_in_to(&self, redirect_uri: &Url) -> Result<PendingSignIn, Error> {
+        self.start_sign_in_with(Some(redirect_uri), &SignInHints::default())
+    }
+
+    /// The same, with hints about the account (adding another account, signing one in
+    /// again); `redirect_uri` `None` is the provider's own.
+    pub fn start_sign_in_with(
+        &self,
+        redirect_uri: Option<&Url>,
+        hints: &SignInHints,
+    ) -> Result<PendingSignIn, Error> {
+        let redirect_uri = redirect_uri.unwrap_or(&self.redirect_uri);
+        let hint_params = hints.params(self);
         let (challenge, verifier) = pkce_pair()?;
         let state = new_state()?;
         let nonce = new_nonce()?;
@@ -222,7 +236,7 @@ impl Provider {
                     .set_redirect_uri(std::borrow::Cow::Owned(RedirectUrl::from_url(
                         redirect_uri.clone(),
                     )));
-                for (k, v) in &self.config.extra_params {
+                for (k, v) in self.config.extra_params.iter().chain(&hint_params) {
                     request = request.add_extra_param(k.clone(), v.clone());
                 }
                 request.url().0
@@ -240,7 +254,7 @@ impl Provider {
                         .append_pair("state", state.secret())
                         .append_pair("code_challenge", challenge.as_str())
                         .append_pair("code_challenge_method", challenge.method().as_str());
-                    for (k, v) in &self.config.extra_params {
+                    for (k, v) in self.config.extra_params.iter().chain(&hint_params) {
                         q.append_pair(k, v);
                     }
                 }
