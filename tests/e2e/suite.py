@@ -312,7 +312,7 @@ def scenario_forged(w):
     plan(action="hold")
     url = begin_sign_in(w)
     w.wait_phase("authorizing")
-    deliver("dev.pixie.app:/oauth/callback?code=forged-code&state=forged-state")
+    deliver("dev.pixie.app:/oauth/callback/demo?code=forged-code&state=forged-state")
     w.wait_notice("does not belong to this sign-in")
     assert w.phase() == "authorizing"
     redirect = login(url, name="Grace Hopper")
@@ -402,9 +402,10 @@ def reset_session():
     last = os.path.join(os.environ["XDG_DATA_HOME"], "dev.pixie.app", "last-provider")
     if os.path.exists(last):
         os.remove(last)
-    cache = os.path.join(os.environ["XDG_CACHE_HOME"], "dev.pixie.app", "profile.json")
-    if os.path.exists(cache):
-        os.remove(cache)
+    for name in ("accounts.json", "profile.json"):
+        cache = os.path.join(os.environ["XDG_CACHE_HOME"], "dev.pixie.app", name)
+        if os.path.exists(cache):
+            os.remove(cache)
 
 
 def demo_sub(name):
@@ -892,7 +893,7 @@ def scenario_interop_both_modes():
         assert w.text("profile-name") == "Ada Lovelace", w.text("profile-name")
         w.wait_until(lambda: picture_loaded(w), "the picture has loaded")
         redirect = open(os.path.join(OUT, "last-redirect.txt")).read()
-        assert redirect.startswith("dev.pixie.app:/oauth/callback?"), redirect
+        assert redirect.startswith("dev.pixie.app:/oauth/callback/op-link?"), redirect
         w.no_secrets_in_page()
         w.click("sign-out")
         w.wait_phase("signed_out")
