@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use pixie_auth::config;
 use pixie_auth::{HttpClient, Provider, ProviderConfig};
-use pixie_dev_idp::{DevIdp, IdpConfig, PIXIE_CLIENT_ID, PIXIE_REDIRECT_URI};
+use pixie_auth::config::RedirectMode;
+use pixie_auth::mixup::default_redirect_uri;
+use pixie_dev_idp::{DevIdp, IdpConfig, PIXIE_CLIENT_ID};
 
 use crate::error::AppError;
 use crate::keystore::BoxFuture;
@@ -100,8 +102,8 @@ impl Registry {
         {
             let client_id =
                 std::env::var(CLIENT_ID_ENV).unwrap_or_else(|_| PIXIE_CLIENT_ID.to_owned());
-            let config =
-                ProviderConfig::new("custom", &issuer, &issuer, &client_id, PIXIE_REDIRECT_URI);
+            let redirect = default_redirect_uri("custom", RedirectMode::DeepLink);
+            let config = ProviderConfig::new("custom", &issuer, &issuer, &client_id, &redirect);
             configs.insert(
                 0,
                 (
@@ -228,7 +230,7 @@ impl Registry {
             DEMO_NAME,
             idp.issuer(),
             PIXIE_CLIENT_ID,
-            PIXIE_REDIRECT_URI,
+            &default_redirect_uri(DEMO_ID, RedirectMode::DeepLink),
         );
         *self.idp.lock().unwrap_or_else(|p| p.into_inner()) = Some(idp);
         Ok(Provider::discover(config, http).await?)

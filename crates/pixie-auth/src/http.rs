@@ -32,13 +32,26 @@ pub enum HttpError {
 }
 
 impl HttpError {
+    /// Redacted at the source: reqwest's errors quote the request URL (a picture URL, an
+    /// endpoint with whatever query it carries), and these words reach the window's details
+    /// and the log. Only what went wrong is kept, with its causes.
     fn from_reqwest(err: reqwest::Error) -> Self {
         if err.is_timeout() {
-            HttpError::Timeout
-        } else if err.is_connect() {
-            HttpError::Connect(err.to_string())
+            return HttpError::Timeout;
+        }
+        let connect = err.is_connect();
+        let err = err.without_url();
+        let mut text = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        if connect {
+            HttpError::Connect(text)
         } else {
-            HttpError::Other(err.to_string())
+            HttpError::Other(text)
         }
     }
 }
@@ -181,6 +194,18 @@ impl<'c> AsyncHttpClient<'c> for HttpClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_failed_request_never_quotes_its_url() {
+        // Nothing listens on port 9 of loopback: a connection error.
+        let client = HttpClient::new().unwrap();
+        let mut request = HttpRequest::new(Vec::new());
+        *request.uri_mut() = "http://127.0.0.1:9/token?code=SECRET-CODE".parse().unwrap();
+        let err = client.execute(request).await.unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains("SECRET-CODE"), "{text}");
+        assert!(!text.contains("127.0.0.1:9"), "{text}");
+    }
 
     #[test]
     fn plain_http_only_for_loopback() {
