@@ -157,6 +157,8 @@ struct Entry {
     /// The exact redirect URI registered at the provider, when the per-provider default
     /// (`…/oauth/callback/<id>`) cannot be used.
     redirect_uri: Option<Spanned<String>>,
+    /// A deep-link provider that also accepts `http://127.0.0.1/oauth/callback/<id>`.
+    loopback_fallback: Option<bool>,
 }
 
 /// A mistake in the file, where it is.
@@ -444,6 +446,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Providers, ConfigError> {
             extra_params,
             logout_hint: entry.logout_hint.unwrap_or(defaults.logout_hint),
             shares_redirect_with: Vec::new(),
+            loopback_fallback: entry.loopback_fallback.unwrap_or(false)
+                && redirect == RedirectMode::DeepLink,
         });
     }
     crate::mixup::mark_shared_redirects(&mut providers);
@@ -747,6 +751,15 @@ redirect_uri = "http://127.0.0.1/cb"
                 .starts_with("unknown field; the fields are id, template"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_loopback_fallback_is_for_deep_link_providers_only() {
+        let file = p("[[provider]]\nid = \"a\"\nclient_id = \"x\"\nissuer = \"https://id.example\"\nloopback_fallback = true\n\
+             [[provider]]\nid = \"b\"\nclient_id = \"x\"\nissuer = \"https://id.example\"\nredirect = \"loopback\"\nloopback_fallback = true\n")
+            .unwrap();
+        let fallback: Vec<bool> = file.providers.iter().map(|p| p.loopback_fallback).collect();
+        assert_eq!(fallback, [true, false]);
     }
 
     #[test]

@@ -108,6 +108,11 @@ pub struct ProviderConfig {
     /// Other configured providers with the same redirect URI (see [`crate::mixup`]).
     #[serde(default, skip_serializing)]
     pub shares_redirect_with: Vec<String>,
+    /// A deep-link provider that also accepts its loopback URI
+    /// (`http://127.0.0.1/oauth/callback/<id>`, any port; RFC 8252 §7.3), so a person whose
+    /// browser never hands the link over can try that way instead.
+    #[serde(default)]
+    pub loopback_fallback: bool,
 }
 
 /// Which protocol a provider speaks.
@@ -162,6 +167,7 @@ impl ProviderConfig {
             multi_tenant: false,
             logout_hint: crate::logout::LogoutHint::ClientId,
             shares_redirect_with: Vec::new(),
+            loopback_fallback: false,
         }
     }
 }
