@@ -91,6 +91,11 @@ impl PendingSignIn {
         &self.trace
     }
 
+    /// How long this sign-in may still wait for its redirect.
+    pub fn time_left(&self) -> Duration {
+        SIGN_IN_TIMEOUT.saturating_sub(self.started.elapsed())
+    }
+
     pub fn is_expired(&self) -> bool {
         self.started.elapsed() > SIGN_IN_TIMEOUT
     }
