@@ -18,6 +18,7 @@ test_pkgs=(
   xdg-desktop-portal xdg-desktop-portal-gtk fuse3     # what desktops run (the document portal mounts
                                                       # FUSE): the suite must pass beside them
   imagemagick                                         # screenshots of the window
+  zbar-tools                                          # zbarimg reads the device sign-in QR code
   python3 python3-venv                                # the WebDriver client
   fonts-dejavu-core
 )

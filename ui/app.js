@@ -5,11 +5,12 @@
 (() => {
   const tauri = window.__TAURI__;
   const $ = (id) => document.getElementById(id);
-  const PANELS = ["signed-out", "starting", "authorizing", "exchanging", "signed-in", "failed"];
+  const PANELS = ["signed-out", "starting", "authorizing", "device", "exchanging", "signed-in", "failed"];
   const PANEL_OF = {
     signed_out: "signed-out",
     starting: "starting",
     authorizing: "authorizing",
+    device: "device",
     exchanging: "exchanging",
     signed_in: "signed-in",
     failed: "failed",
@@ -18,12 +19,14 @@
     signed_out: "Signed out",
     starting: "Contacting the provider…",
     authorizing: "Waiting for your browser…",
+    device: "Waiting for your other device…",
     exchanging: "Signing in…",
     signed_in: "Signed in",
     failed: "Sign-in failed",
   };
-  const PASTE_AFTER_MS = 15000;
-  let pasteTimer = null;
+  // The sign-in in progress expires at this time (ms), counted down on screen.
+  let deadline = null;
+  let countdown = null;
   let lastPhase = null;
   let shownNotice = 0;
   // Views come as command replies and on the channel; only a newer one is drawn.
@@ -120,7 +123,7 @@
     $("hint-loopback").hidden = !view.loopback;
     $("paste-url").placeholder = view.loopback
       ? "http://127.0.0.1:…/oauth/callback?…"
-      : "dev.pixie.app:/oauth/callback?…";
+      : "dev.pixie.app:/oauth/callback/…";
 
     for (const id of PANELS) $(id).hidden = id !== PANEL_OF[shown];
     $("add-back").hidden = !adding;
@@ -153,15 +156,29 @@
       $("error-detail").textContent = view.error.detail;
     }
 
-    clearTimeout(pasteTimer);
-    if (phase === "authorizing") {
-      if (lastPhase !== "authorizing") {
-        $("paste").hidden = true;
-        $("paste").open = false;
-        $("paste-url").value = "";
-      }
-      pasteTimer = setTimeout(() => { $("paste").hidden = false; }, PASTE_AFTER_MS);
+    if (phase === "authorizing" && lastPhase !== "authorizing") {
+      $("paste").open = false;
+      $("paste-url").value = "";
+      $("link-text").hidden = true;
+      $("copy-link").textContent = "Copy the sign-in link";
     }
+    $("try-loopback").hidden = !view.loopback_fallback;
+    $("device-instead").hidden = !view.device_flow;
+    $("device-start").hidden = !view.device_flow;
+    // A browser that will not start: the other device is the way forward.
+    const noBrowser = phase === "failed" && view.error && view.error.code === "browser";
+    $("device-failed").hidden = !(view.device_flow && view.error);
+    $("device-failed").classList.toggle("primary", noBrowser);
+    $("try-again").classList.toggle("primary", !(noBrowser && view.device_flow));
+    if (view.device) {
+      $("device-code").textContent = view.device.user_code;
+      $("device-uri").textContent = view.device.verification_uri;
+      const qr = view.device.qr_code;
+      $("device-qr").hidden = !(qr && qr.startsWith("data:image/png;"));
+      if (qr && qr.startsWith("data:image/png;")) $("device-qr").src = qr;
+    }
+    deadline = typeof view.expires_in_secs === "number" ? Date.now() + view.expires_in_secs * 1000 : null;
+    tick();
 
     $("show-flow").hidden = !view.has_flow;
     $("show-flow-failed").hidden = !view.has_flow;
@@ -229,6 +246,18 @@
       item.append(button);
       list.append(item);
     });
+  }
+
+  // "Expires in 4:59": the time left before the sign-in in progress gives up.
+  function tick() {
+    clearTimeout(countdown);
+    const text = deadline === null ? "" : (() => {
+      const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      return `This sign-in expires in ${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}.`;
+    })();
+    $("time-left").textContent = text;
+    $("device-time-left").textContent = text;
+    if (deadline !== null) countdown = setTimeout(tick, 1000);
   }
 
   async function call(command, args, button) {
@@ -307,7 +336,32 @@
   $("sign-in").addEventListener("click", () => call("sign_in", undefined, $("sign-in")));
   $("try-again").addEventListener("click", () => call("sign_in", undefined, $("try-again")));
   $("back").addEventListener("click", () => call("cancel_sign_in"));
-  for (const id of ["cancel", "cancel-starting", "cancel-exchanging"]) {
+  for (const id of ["device-start", "device-instead", "device-failed"]) {
+    $(id).addEventListener("click", () => call("sign_in_on_device", undefined, $(id)));
+  }
+  $("reopen").addEventListener("click", () => call("reopen_browser", undefined, $("reopen")));
+  $("try-loopback").addEventListener("click", () => call("try_loopback", undefined, $("try-loopback")));
+  $("copy-link").addEventListener("click", async () => {
+    let link = "";
+    try {
+      link = await tauri.core.invoke("sign_in_link");
+    } catch (e) {
+      console.error("sign_in_link", e);
+      return;
+    }
+    const field = $("link-text");
+    field.value = link;
+    field.hidden = false;
+    try {
+      await navigator.clipboard.writeText(link);
+      $("copy-link").textContent = "Link copied";
+    } catch (_e) {
+      // No clipboard here: the link is shown, selected, to copy by hand.
+      field.focus();
+      field.select();
+    }
+  });
+  for (const id of ["cancel", "cancel-starting", "cancel-exchanging", "cancel-device"]) {
     $(id).addEventListener("click", () => call("cancel_sign_in"));
   }
   $("sign-out").addEventListener("click", () =>
@@ -330,7 +384,7 @@
     if (e.key === "Escape") {
       if (!$("flow").hidden) closeFlow();
       else if (adding) setAdding(false);
-      else if (["starting", "authorizing", "exchanging", "failed"].includes(lastPhase)) call("cancel_sign_in");
+      else if (["starting", "authorizing", "device", "exchanging", "failed"].includes(lastPhase)) call("cancel_sign_in");
       else showNotice(false);
     }
   });

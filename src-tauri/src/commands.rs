@@ -39,6 +39,34 @@ pub async fn sign_in(owner: OwnerState<'_>, again: Option<String>) -> Result<Vie
     Ok(owner.sign_in(again.as_deref()).await)
 }
 
+/// Sign in on another device (RFC 8628) instead of this computer's browser.
+#[tauri::command]
+pub async fn sign_in_on_device(owner: OwnerState<'_>) -> Result<View, ()> {
+    Ok(owner.sign_in_on_device().await)
+}
+
+/// Start the waiting sign-in again through the provider's loopback URI.
+#[tauri::command]
+pub async fn try_loopback(owner: OwnerState<'_>) -> Result<View, ()> {
+    Ok(owner.try_loopback().await)
+}
+
+/// Open the waiting sign-in's page in the browser again.
+#[tauri::command]
+pub async fn reopen_browser(owner: OwnerState<'_>) -> Result<View, ()> {
+    Ok(owner.reopen_browser().await)
+}
+
+/// The waiting sign-in's page, to copy (it holds `state` and the PKCE challenge; never a
+/// verifier, code or token).
+#[tauri::command]
+pub async fn sign_in_link(owner: OwnerState<'_>) -> Result<String, String> {
+    owner
+        .sign_in_link()
+        .await
+        .ok_or_else(|| "No sign-in is waiting for the browser.".into())
+}
+
 /// Show another signed-in account (instant: no browser, no network).
 #[tauri::command]
 pub async fn switch_account(owner: OwnerState<'_>, key: String) -> Result<View, ()> {

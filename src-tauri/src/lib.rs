@@ -72,6 +72,10 @@ pub fn run() {
             commands::cancel_sign_in,
             commands::sign_out,
             commands::switch_account,
+            commands::sign_in_on_device,
+            commands::try_loopback,
+            commands::reopen_browser,
+            commands::sign_in_link,
             commands::submit_redirect,
             commands::flow,
             commands::flow_export,
@@ -135,7 +139,7 @@ pub fn run() {
             // Warm up the provider so the first click opens the browser at once.
             tauri::async_runtime::spawn(async move {
                 let id = owner.machine().await.selected_id().to_owned();
-                if let Err(e) = owner::Providers::provider(&*registry, &id).await {
+                if let Err(e) = owner.provider(&id).await {
                     tracing::warn!(
                         code = e.code(),
                         "provider not ready yet; will retry on sign-in"

@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use pixie_auth::device::PendingDeviceSignIn;
 use pixie_auth::{FlowTrace, PendingSignIn, Profile, Provider, SignedIn, StoredSession, Tokens};
 use pixie_auth::{PendingLogout, SignInHints, ValidatedCallback};
 use serde::Serialize;
@@ -23,6 +24,8 @@ pub enum Phase {
     /// Discovery (or the demo provider starting) before the browser opens.
     Starting,
     Authorizing,
+    /// Waiting for the person to sign in on another device (RFC 8628).
+    Device,
     Exchanging,
     SignedIn,
     Failed,
@@ -92,6 +95,26 @@ pub struct View {
     pub has_flow: bool,
     /// The sign-in in progress comes back through a loopback listener, not a deep link.
     pub loopback: bool,
+    /// Seconds left before the sign-in in progress (browser or device) expires.
+    pub expires_in_secs: Option<u64>,
+    /// The picked provider offers sign-in on another device (RFC 8628).
+    pub device_flow: bool,
+    /// The sign-in in progress waits for a deep link and the provider also takes its
+    /// loopback URI: the window offers that way instead.
+    pub loopback_fallback: bool,
+    /// What to show while signing in on another device.
+    pub device: Option<DeviceView>,
+}
+
+/// The sign-in on another device, as the window shows it. No device code (a secret), only
+/// what the person types or scans.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DeviceView {
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: Option<String>,
+    /// A QR code of `verification_uri_complete` (or `verification_uri`), `data:image/png`.
+    pub qr_code: Option<String>,
 }
 
 /// One account in the switcher. No token: what the window shows and the key to name it.
@@ -162,16 +185,25 @@ pub enum Flow {
         /// once the exchange is over and then closes itself.
         listener: Option<AbortHandle>,
     },
+    /// Signing in on another device: the poll runs in `poller` until the person is done.
+    Device {
+        attempt: u64,
+        pending: Arc<PendingDeviceSignIn>,
+        poller: Option<AbortHandle>,
+    },
     Failed(FailureView),
 }
 
-/// Leaving a flow closes what it held open: its loopback listener.
+/// Leaving a flow closes what it held open: its loopback listener, its device poll.
 fn close(flow: Flow) {
     if let Flow::Authorizing {
         listener: Some(l), ..
     }
     | Flow::Exchanging {
         listener: Some(l), ..
+    }
+    | Flow::Device {
+        poller: Some(l), ..
     } = flow
     {
         l.abort();
@@ -241,6 +273,10 @@ pub struct Machine {
     logouts: Vec<PendingLogout>,
     /// The steps of the last sign-in, for the sequence diagram.
     last_trace: Option<FlowTrace>,
+    /// Providers known (after discovery) to offer sign-in on another device.
+    device_capable: Vec<String>,
+    /// Providers whose deep link may be traded for their loopback URI.
+    loopback_capable: Vec<String>,
 }
 
 pub const NOTICE_NOT_IN_PROGRESS: &str =
@@ -291,7 +327,27 @@ impl Machine {
             notice_seq: 0,
             logouts: Vec::new(),
             last_trace: None,
+            device_capable: Vec::new(),
+            loopback_capable: Vec::new(),
         }
+    }
+
+    /// What discovery taught about provider `id`; `true` when it changes the view.
+    pub fn provider_ready(&mut self, id: &str, device_flow: bool, loopback_fallback: bool) -> bool {
+        let mut changed = false;
+        for (list, on) in [
+            (&mut self.device_capable, device_flow),
+            (&mut self.loopback_capable, loopback_fallback),
+        ] {
+            if list.iter().any(|p| p == id) != on {
+                changed = true;
+                list.retain(|p| p != id);
+                if on {
+                    list.push(id.to_owned());
+                }
+            }
+        }
+        changed
     }
 
     fn active_account(&self) -> Option<&Account> {
@@ -304,6 +360,7 @@ impl Machine {
             Flow::Starting { .. } => Phase::Starting,
             Flow::Authorizing { .. } => Phase::Authorizing,
             Flow::Exchanging { .. } => Phase::Exchanging,
+            Flow::Device { .. } => Phase::Device,
             Flow::Failed(_) => Phase::Failed,
             Flow::Idle if self.active_account().is_some() => Phase::SignedIn,
             Flow::Idle => Phase::SignedOut,
@@ -356,6 +413,26 @@ impl Machine {
             notice: self.notice.clone(),
             has_flow: self.last_trace.is_some(),
             loopback: matches!(&self.flow, Flow::Authorizing { pending, .. } if pending.redirect_uri().scheme() == "http"),
+            expires_in_secs: match &self.flow {
+                Flow::Authorizing { pending, .. } => Some(pending.time_left().as_secs()),
+                Flow::Device { pending, .. } => Some(pending.time_left().as_secs()),
+                _ => None,
+            },
+            device_flow: self.device_capable.iter().any(|p| p == self.selected_id()),
+            loopback_fallback: matches!(&self.flow, Flow::Authorizing { pending, .. }
+                if pending.redirect_uri().scheme() != "http"
+                    && self.loopback_capable.iter().any(|p| p == pending.provider_id())),
+            device: match &self.flow {
+                Flow::Device { pending, .. } => Some(DeviceView {
+                    user_code: pending.user_code().to_owned(),
+                    verification_uri: pending.verification_uri().to_string(),
+                    verification_uri_complete: pending
+                        .verification_uri_complete()
+                        .map(|u| u.to_string()),
+                    qr_code: pending.qr_code().map(str::to_owned),
+                }),
+                _ => None,
+            },
         }
     }
 
@@ -415,6 +492,24 @@ impl Machine {
         if !matches!(self.flow, Flow::Idle | Flow::Failed(_)) {
             return None;
         }
+        self.begin(again)
+    }
+
+    /// Start over another way (the loopback listener, another device) from a sign-in that is
+    /// waiting for the browser or has failed; the one waiting is cancelled (its late link is
+    /// recognised as such).
+    pub fn restart(&mut self) -> Option<(u64, SignInHints, View)> {
+        match self.flow {
+            Flow::Authorizing { .. } | Flow::Device { .. } => {
+                self.cancel();
+            }
+            Flow::Idle | Flow::Failed(_) => {}
+            Flow::Starting { .. } | Flow::Exchanging { .. } => return None,
+        }
+        self.begin(None)
+    }
+
+    fn begin(&mut self, again: Option<&str>) -> Option<(u64, SignInHints, View)> {
         let hints = match again {
             Some(key) => {
                 let account = self.accounts.iter().find(|a| a.keyring_account() == key)?;
@@ -443,6 +538,39 @@ impl Machine {
             attempt: self.attempt,
         });
         Some((self.attempt, hints, self.view()))
+    }
+
+    /// The pending sign-in's authorization URL (to open again, or to copy).
+    pub fn authorization_url(&self) -> Option<&url::Url> {
+        match &self.flow {
+            Flow::Authorizing { pending, .. } => Some(pending.authorization_url()),
+            _ => None,
+        }
+    }
+
+    /// The device code is issued: show the user code and poll (RFC 8628 §3.3–3.4). `None`
+    /// (and the poll stopped) when the attempt was left meanwhile.
+    pub fn device(
+        &mut self,
+        attempt: u64,
+        provider_id: &str,
+        pending: Arc<PendingDeviceSignIn>,
+        poller: Option<AbortHandle>,
+    ) -> Option<View> {
+        if !self.is_starting(attempt) {
+            if let Some(p) = poller {
+                p.abort();
+            }
+            return None;
+        }
+        self.point_at(provider_id);
+        self.last_trace = Some(pending.trace().clone());
+        self.set_flow(Flow::Device {
+            attempt,
+            pending,
+            poller,
+        });
+        Some(self.view())
     }
 
     /// Whether `attempt` is the sign-in being started (not cancelled meanwhile).
@@ -492,7 +620,9 @@ impl Machine {
 
     /// The pending sign-in ran out of time.
     pub fn expire(&mut self, attempt: u64) -> Option<View> {
-        if !matches!(self.flow, Flow::Authorizing { attempt: a, .. } if a == attempt) {
+        if !matches!(self.flow,
+            Flow::Authorizing { attempt: a, .. } | Flow::Device { attempt: a, .. } if a == attempt)
+        {
             return None;
         }
         self.fail(Some(attempt), (&pixie_auth::Error::Expired).into())
@@ -511,7 +641,7 @@ impl Machine {
                 self.cancelled = Some(pending);
                 self.attempt += 1;
             }
-            f @ (Flow::Starting { .. } | Flow::Exchanging { .. }) => {
+            f @ (Flow::Starting { .. } | Flow::Exchanging { .. } | Flow::Device { .. }) => {
                 close(f);
                 self.attempt += 1;
             }
@@ -608,7 +738,8 @@ impl Machine {
         provider: &Provider,
         result: Result<SignedIn, AppError>,
     ) -> Finished {
-        let current = matches!(self.flow, Flow::Exchanging { attempt: a, .. } if a == attempt);
+        let current = matches!(self.flow,
+            Flow::Exchanging { attempt: a, .. } | Flow::Device { attempt: a, .. } if a == attempt);
         if !current {
             return Finished::Stale(result.ok().map(Box::new));
         }

@@ -15,7 +15,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pixie_auth::config::RedirectMode;
+use pixie_auth::device::PendingDeviceSignIn;
 use pixie_auth::loopback::{Answer, LoopbackListener, Reply};
+use pixie_auth::mixup::default_redirect_uri;
 use pixie_auth::{PendingSignIn, Provider, SignInHints, StoredSession, Tokens};
 use tokio::sync::MutexGuard;
 
@@ -203,16 +205,30 @@ impl Owner {
     /// ended): "Contacting …" while the provider is discovered (Cancel works), then the
     /// browser. A click while one is under way starts nothing.
     pub async fn sign_in(self: &Arc<Self>, again: Option<&str>) -> View {
+        self.begin_sign_in(|m| m.start(again), false).await
+    }
+
+    /// The browser never handed the deep link over: start again through the provider's
+    /// loopback URI (RFC 8252 §7.3), for providers that take both.
+    pub async fn try_loopback(self: &Arc<Self>) -> View {
+        self.begin_sign_in(Machine::restart, true).await
+    }
+
+    async fn begin_sign_in(
+        self: &Arc<Self>,
+        start: impl FnOnce(&mut Machine) -> Option<(u64, SignInHints, View)>,
+        loopback: bool,
+    ) -> View {
         let (attempt, hints, id) = {
             let mut m = self.machine.lock().await;
-            let Some((attempt, hints, view)) = m.start(again) else {
+            let Some((attempt, hints, view)) = start(&mut m) else {
                 drop(m);
                 return self.current_view();
             };
             self.show(view);
             (attempt, hints, m.selected_id().to_owned())
         };
-        let prepared = self.prepare(&id, &hints).await;
+        let prepared = self.prepare(&id, &hints, loopback).await;
         let mut m = self.machine.lock().await;
         let (provider, pending, listener) = match prepared {
             Ok(p) => p,
@@ -258,21 +274,48 @@ impl Owner {
         self.current_view()
     }
 
-    /// Discovery, the loopback listener when the provider uses one, and the request.
+    /// The provider `id`, discovered, and what it taught the window (sign-in on another
+    /// device, a loopback way besides the deep link).
+    pub async fn provider(&self, id: &str) -> Result<Arc<Provider>, AppError> {
+        let provider = self.providers.provider(id).await?;
+        let mut m = self.machine.lock().await;
+        if m.provider_ready(
+            id,
+            provider.supports_device_flow(),
+            provider.config().loopback_fallback,
+        ) {
+            let view = m.view();
+            self.show(view);
+        }
+        Ok(provider)
+    }
+
+    /// Discovery, the loopback listener when the provider uses one (or `loopback` asks for
+    /// it), and the request.
     async fn prepare(
         &self,
         id: &str,
         hints: &SignInHints,
+        loopback: bool,
     ) -> Result<(Arc<Provider>, PendingSignIn, Option<LoopbackListener>), AppError> {
-        let provider = self.providers.provider(id).await?;
+        let provider = self.provider(id).await?;
         // RFC 8252 §7.3: a loopback redirect gets a listener of its own for this sign-in.
-        let listener = match provider.config().redirect {
-            RedirectMode::Loopback => Some(
-                LoopbackListener::bind(provider.redirect_uri().path())
+        let path = match provider.config().redirect {
+            RedirectMode::Loopback => Some(provider.redirect_uri().path().to_owned()),
+            RedirectMode::DeepLink if loopback && provider.config().loopback_fallback => {
+                url::Url::parse(&default_redirect_uri(id, RedirectMode::Loopback))
+                    .ok()
+                    .map(|u| u.path().to_owned())
+            }
+            RedirectMode::DeepLink => None,
+        };
+        let listener = match path {
+            Some(path) => Some(
+                LoopbackListener::bind(&path)
                     .await
                     .map_err(|e| AppError::Listener(e.to_string()))?,
             ),
-            RedirectMode::DeepLink => None,
+            None => None,
         };
         let pending =
             provider.start_sign_in_with(listener.as_ref().map(|l| l.redirect_uri()), hints)?;
@@ -301,6 +344,91 @@ impl Owner {
         if let Err(e) = served {
             tracing::warn!(error = %e, "the loopback listener stopped");
         }
+    }
+
+    /// Sign in on another device (RFC 8628): the window shows the user code, the address
+    /// and a QR code while the core polls; Cancel stops the poll. From a sign-in waiting for
+    /// the browser, that one is cancelled.
+    pub async fn sign_in_on_device(self: &Arc<Self>) -> View {
+        let (attempt, id) = {
+            let mut m = self.machine.lock().await;
+            let Some((attempt, _, view)) = m.restart() else {
+                drop(m);
+                return self.current_view();
+            };
+            self.show(view);
+            (attempt, m.selected_id().to_owned())
+        };
+        let started = async {
+            let provider = self.provider(&id).await?;
+            let pending = provider.start_device_sign_in().await?;
+            Ok::<_, AppError>((provider, pending))
+        }
+        .await;
+        let mut m = self.machine.lock().await;
+        match started {
+            Err(e) => {
+                tracing::warn!(code = e.code(), error = %e, "sign-in on another device could not start");
+                if let Some(view) = m.fail(Some(attempt), (&e).into()) {
+                    self.show(view);
+                }
+            }
+            Ok((provider, pending)) => {
+                let pending = Arc::new(pending);
+                let poller = tauri::async_runtime::spawn(self.clone().poll_device(
+                    attempt,
+                    provider.clone(),
+                    pending.clone(),
+                ))
+                .inner()
+                .abort_handle();
+                if let Some(view) = m.device(attempt, &provider.config().id, pending, Some(poller))
+                {
+                    self.providers.remember(&provider.config().id);
+                    self.show(view);
+                }
+            }
+        }
+        drop(m);
+        self.current_view()
+    }
+
+    /// Poll until the person is done on the other device (the core keeps the interval and
+    /// `slow_down`), then the same keeping as any sign-in.
+    async fn poll_device(
+        self: Arc<Self>,
+        attempt: u64,
+        provider: Arc<Provider>,
+        pending: Arc<PendingDeviceSignIn>,
+    ) {
+        let result = provider
+            .complete_device_sign_in(&pending)
+            .await
+            .map_err(AppError::from);
+        let _ = self.finish_with(attempt, &provider, result).await;
+    }
+
+    /// Open the pending sign-in's page in the browser again.
+    pub async fn reopen_browser(&self) -> View {
+        let mut m = self.machine.lock().await;
+        if let Some(url) = m.authorization_url().cloned()
+            && let Err(e) = self.browser.open(&url)
+        {
+            let view = m.notify(&AppError::from(e).user_message());
+            self.show(view);
+        }
+        drop(m);
+        self.current_view()
+    }
+
+    /// The pending sign-in's page, to open by hand in a browser of the person's choice. It
+    /// carries `state` and the PKCE challenge, never the verifier, a code or a token.
+    pub async fn sign_in_link(&self) -> Option<String> {
+        self.machine
+            .lock()
+            .await
+            .authorization_url()
+            .map(|u| u.to_string())
     }
 
     /// Stop waiting (or leave the error screen).
@@ -372,6 +500,15 @@ impl Owner {
         job: Box<ExchangeJob>,
         result: Result<pixie_auth::SignedIn, AppError>,
     ) -> Result<(), String> {
+        self.finish_with(job.attempt, &job.provider, result).await
+    }
+
+    async fn finish_with(
+        self: &Arc<Self>,
+        attempt: u64,
+        provider: &Arc<Provider>,
+        result: Result<pixie_auth::SignedIn, AppError>,
+    ) -> Result<(), String> {
         let outcome = match &result {
             Err(e) => {
                 tracing::warn!(code = e.code(), error = %e, "sign-in failed");
@@ -380,13 +517,13 @@ impl Owner {
             Ok(_) => Ok(()),
         };
         let mut m = self.machine.lock().await;
-        match m.finish(job.attempt, &job.provider, result) {
+        match m.finish(attempt, provider, result) {
             Finished::Stale(signed_in) => {
                 drop(m);
                 // Tokens for a sign-in the person left: nobody holds them; end them.
                 if let Some(done) = signed_in
-                    && let Some(s) = to_revoke(&job.provider, Some(&done.tokens), None)
-                    && let Err(e) = job.provider.revoke(&s).await
+                    && let Some(s) = to_revoke(provider, Some(&done.tokens), None)
+                    && let Err(e) = provider.revoke(&s).await
                 {
                     tracing::warn!(
                         code = e.code(),

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use pixie_auth::config;
-use pixie_auth::{HttpClient, Provider, ProviderConfig};
 use pixie_auth::config::RedirectMode;
 use pixie_auth::mixup::default_redirect_uri;
+use pixie_auth::{HttpClient, Provider, ProviderConfig};
 use pixie_dev_idp::{DevIdp, IdpConfig, PIXIE_CLIENT_ID};
 
 use crate::error::AppError;
@@ -232,6 +232,11 @@ impl Registry {
             PIXIE_CLIENT_ID,
             &default_redirect_uri(DEMO_ID, RedirectMode::DeepLink),
         );
+        // The demo provider registers both of Pixie's ways back.
+        let config = ProviderConfig {
+            loopback_fallback: true,
+            ..config
+        };
         *self.idp.lock().unwrap_or_else(|p| p.into_inner()) = Some(idp);
         Ok(Provider::discover(config, http).await?)
     }

@@ -579,3 +579,41 @@ async fn an_ended_session_marks_only_its_own_account() {
     owner.sign_out(None, true, false).await;
     let _ = std::fs::remove_dir_all(&s.cache);
 }
+
+#[tokio::test]
+async fn sign_in_on_another_device_ends_in_the_same_keeping() {
+    let s = setup("device").await;
+    let view = s.owner.sign_in_on_device().await;
+    assert_eq!(view.phase, Phase::Device, "{:?}", view.error);
+    let device = view.device.clone().unwrap();
+    assert!(
+        device
+            .qr_code
+            .unwrap()
+            .starts_with("data:image/png;base64,")
+    );
+    let outcome = pixie_dev_idp::browser::answer_device(
+        &device.verification_uri,
+        Some(&device.user_code),
+        Answer::Preset("ada"),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        outcome,
+        pixie_dev_idp::browser::DeviceOutcome::Approved
+    ));
+    // The next poll (after the provider's interval) gets the tokens.
+    for _ in 0..30 {
+        if s.window.last().phase != Phase::Device {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let view = s.window.last();
+    assert_eq!(view.phase, Phase::SignedIn, "{:?}", view.error);
+    assert_eq!(kept(&s).len(), 1, "kept like any sign-in");
+    // Cancel stops a poll: the next one never signs in.
+    s.owner.sign_out(None, true, false).await;
+    let _ = std::fs::remove_dir_all(&s.cache);
+}

@@ -5,8 +5,10 @@ delivered by the desktop (`gio open` → x-scheme-handler → single-instance fo
 Prints one line per scenario and a final `N passed, N failed` line. Run it through run.sh,
 which provides the display, the session bus and tauri-driver."""
 
+import base64
 import hashlib
 import json
+import re
 import os
 import shutil
 import signal
@@ -829,6 +831,97 @@ def scenario_accounts():
         time.sleep(0.5)
 
 
+def device_login(uri, name):
+    """Play the person on the demo provider's verification page (the code filled in by
+    verification_uri_complete): Continue as `name`."""
+    with urllib.request.urlopen(uri, timeout=20) as r:
+        html = r.read().decode()
+    tx = re.search(r'name="tx" value="([^"]+)"', html)
+    assert tx, f"no form on the verification page: {html[:300]}"
+    data = urllib.parse.urlencode({"tx": tx.group(1), "action": "allow", "name": name}).encode()
+    with urllib.request.urlopen(urllib.parse.urljoin(uri, "/device"), data=data, timeout=20) as r:
+        page = r.read().decode()
+    assert 'data-approved="true"' in page, page[:300]
+
+
+def read_qr(data_url):
+    """The text of the QR code the window shows (zbarimg from zbar-tools)."""
+    assert data_url.startswith("data:image/png;base64,"), data_url[:40]
+    path = os.path.join(OUT, "device-qr.png")
+    with open(path, "wb") as f:
+        f.write(base64.b64decode(data_url.split(",", 1)[1]))
+    out = subprocess.run(["zbarimg", "--raw", "-q", path], capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def scenario_device(w):
+    """Sign in on another device (RFC 8628): the user code in large type, the address, and a
+    QR code that decodes to verification_uri_complete; the person signs in there."""
+    w.wait_phase("signed_out")
+    w.wait_until(lambda: w.visible("device-start"), "the other-device way is offered")
+    w.click("device-start")
+    w.wait_phase("device")
+    code = w.text("device-code")
+    assert code and "expires in" in w.text("device-time-left"), code
+    complete = read_qr(w.el("device-qr").get_attribute("src"))
+    assert complete.startswith(w.text("device-uri")), (complete, w.text("device-uri"))
+    assert urllib.parse.parse_qs(urllib.parse.urlparse(complete).query)["user_code"][0] == code
+    time.sleep(0.3)
+    w.d.save_screenshot(os.path.join(OUT, "device.png"))
+    w.no_secrets_in_page()
+    device_login(complete, "Ada Lovelace")
+    w.wait_phase("signed_in", timeout=45)
+    assert w.text("profile-name") == "Ada Lovelace"
+    w.click("sign-out")
+    w.wait_phase("signed_out")
+
+
+def scenario_waiting_ways(w):
+    """While waiting for the browser: the time left and the paste box at once; "Copy the
+    sign-in link", "Open the browser again" and "Try the loopback way" each sign in."""
+    # Copy the link, open it by hand.
+    plan(action="hold")
+    url = begin_sign_in(w)
+    w.wait_phase("authorizing")
+    assert w.visible("paste-toggle"), "pasting is offered at once"
+    assert "expires in 4:" in w.text("time-left"), w.text("time-left")
+    time.sleep(0.3)
+    w.d.save_screenshot(os.path.join(OUT, "waiting-ways.png"))
+    w.click("copy-link")
+    w.wait_until(lambda: w.el("link-text").get_attribute("value"), "the link is shown")
+    assert w.el("link-text").get_attribute("value") == url
+    deliver(login(url))
+    w.wait_phase("signed_in")
+    w.click("sign-out")
+    w.wait_phase("signed_out")
+    # Open the browser again.
+    plan(action="hold")
+    url = begin_sign_in(w)
+    w.wait_phase("authorizing")
+    plan(action="allow")
+    before = len(auth_urls())
+    w.click("reopen")
+    w.wait_until(lambda: len(auth_urls()) > before, "the browser got the page again")
+    assert auth_urls()[-1] == url
+    w.wait_phase("signed_in")
+    w.click("sign-out")
+    w.wait_phase("signed_out")
+    # The loopback way instead of the deep link.
+    plan(action="hold")
+    begin_sign_in(w)
+    w.wait_phase("authorizing")
+    w.wait_until(lambda: w.visible("try-loopback"), "the loopback way is offered")
+    plan(action="allow")
+    before = len(auth_urls())
+    w.click("try-loopback")
+    w.wait_until(lambda: len(auth_urls()) > before, "a loopback sign-in started")
+    redirect_uri = urllib.parse.parse_qs(urllib.parse.urlparse(auth_urls()[-1]).query)["redirect_uri"][0]
+    assert redirect_uri.startswith("http://127.0.0.1:") and redirect_uri.endswith("/oauth/callback/demo"), redirect_uri
+    w.wait_phase("signed_in")
+    page = open(os.path.join(OUT, "loopback-page.txt")).read()
+    assert "You're signed in to Pixie" in page, page[:200]
+
+
 def norefresh_config():
     """A providers.toml with oidc-provider's client that gets no refresh token."""
     path = os.path.join(SANDBOX, "norefresh-providers.toml")
@@ -1077,6 +1170,8 @@ SCENARIOS = [
     ("a browser that cannot start is named in plain words", scenario_no_browser),
     ("sign out without a refresh token still revokes", scenario_sign_out_without_refresh_token),
     ("several accounts: add, switch, restart, sign out of one and of all", scenario_accounts),
+    ("sign in on another device with the code or the QR code", windowed(scenario_device)),
+    ("waiting: copy the link, open the browser again, or the loopback way", windowed(scenario_waiting_ways)),
     ("without D-Bus the keyring error is shown and sign-in still works", scenario_no_dbus),
     ("a misbehaving provider gets plain words and a way back", scenario_hostile_provider),
     ("oidc-provider in both redirect modes through the picker", scenario_interop_both_modes),
