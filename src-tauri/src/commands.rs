@@ -28,6 +28,7 @@ pub fn subscribe(
     // The window is listening and about to draw this view: the start-up figure.
     FIRST.call_once(|| {
         tracing::info!(ms = crate::since_start_ms(), phase = ?view.phase, "window ready");
+        crate::window_ready();
     });
     view
 }

@@ -10,7 +10,7 @@ pub mod keystore;
 pub mod machine;
 pub mod owner;
 pub mod provider;
-mod scheme;
+pub mod scheme;
 mod window;
 
 use std::sync::{Arc, OnceLock};
@@ -26,6 +26,42 @@ use window::TauriWindow;
 
 static STARTED: OnceLock<Instant> = OnceLock::new();
 
+/// Told when the window has drawn its first view; deferred start-up work waits for it.
+static WINDOW_READY: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Where start-up time goes: one `startup step=NAME ms=N` line per step (read by the bench).
+pub(crate) fn startup_step(step: &str) {
+    tracing::info!(step, ms = since_start_ms(), "startup");
+}
+
+/// The window drew its first view.
+pub(crate) fn window_ready() {
+    startup_step("window_ready");
+    WINDOW_READY.notify_one();
+}
+
+/// After the first paint: register the scheme handler and reach the picked provider, so the
+/// first click opens the browser at once. The demo provider is not started for that: it
+/// starts on the first sign-in that needs it.
+async fn after_first_paint(
+    app: &tauri::AppHandle,
+    owner: &Arc<Owner>,
+    registry: &provider::Registry,
+) {
+    scheme::ensure_registered(app);
+    let id = owner.machine().await.selected_id().to_owned();
+    if registry.is_demo(&id) {
+        return;
+    }
+    if let Err(e) = owner.provider(&id).await {
+        tracing::warn!(
+            code = e.code(),
+            "provider not ready yet; will retry on sign-in"
+        );
+    }
+    startup_step("warm_up_done");
+}
+
 /// Milliseconds since the process started (for the start-up and restore figures in the log).
 pub(crate) fn since_start_ms() -> u64 {
     STARTED.get_or_init(Instant::now).elapsed().as_millis() as u64
@@ -38,6 +74,47 @@ pub(crate) fn notify<R: tauri::Runtime>(app: &tauri::AppHandle<R>, text: &str) {
         let text = text.to_owned();
         tauri::async_runtime::spawn(async move { owner.notify(&text).await });
     }
+}
+
+/// The app's identifier (tauri.conf.json), which names its D-Bus single-instance service.
+pub const APP_ID: &str = "dev.pixie.app";
+
+/// The hand-back fast path. The desktop starts a second Pixie for every sign-in link; the
+/// single-instance plugin would forward the link only once GTK and the webview runtime are
+/// up. Here the link goes to the running Pixie over that plugin's own D-Bus interface
+/// (`org.SingleInstance.DBus.ExecuteCallback` on `{APP_ID}.SingleInstance`) before any
+/// toolkit is loaded. `true`: forwarded, exit now; `false` (no link, no bus, no running
+/// Pixie): start normally, and the link is handled at start-up.
+#[cfg(target_os = "linux")]
+pub fn forward_link() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    let scheme = format!("{}:", scheme::SCHEME);
+    if !args.iter().skip(1).any(|a| a.starts_with(&scheme)) {
+        return false;
+    }
+    let Ok(connection) = zbus::blocking::Connection::session() else {
+        return false;
+    };
+    let name = format!("{APP_ID}.SingleInstance");
+    let path = format!("/{}", name.replace('.', "/").replace('-', "_"));
+    let cwd = std::env::current_dir()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    connection
+        .call_method(
+            Some(name.as_str()),
+            path.as_str(),
+            Some("org.SingleInstance.DBus"),
+            "ExecuteCallback",
+            &(args, cwd),
+        )
+        .is_ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn forward_link() -> bool {
+    false
 }
 
 /// Focus the main window (a second launch, a redirect).
@@ -59,6 +136,7 @@ pub fn run() {
         .with_writer(std::io::stderr)
         .init();
 
+    startup_step("main");
     let result = tauri::Builder::default()
         // Single-instance first: a redirect that starts a second process is forwarded to
         // this one (its `deep-link` feature feeds `on_open_url`), and the second exits.
@@ -83,6 +161,7 @@ pub fn run() {
             commands::select_provider,
         ])
         .setup(|app| {
+            startup_step("setup");
             let handle = app.handle().clone();
             let args: Vec<String> = std::env::args().collect();
             let registry = Arc::new(provider::Registry::load(
@@ -95,9 +174,20 @@ pub fn run() {
                 Some(&registry.initial),
                 registry.config_error.clone(),
             );
+            // What is known without starting it: the demo provider offers both.
+            machine.provider_ready(provider::DEMO_ID, true, true);
             if let Some(text) = &registry.notice {
                 machine.notify(text);
             }
+            // Saved accounts are drawn from the cache before the window asks, so its first
+            // paint is the right one; their sessions are read back in the background.
+            let cache_dir = app.path().app_cache_dir().ok();
+            let restored = cache_dir
+                .as_deref()
+                .and_then(cache::load)
+                .and_then(|c| machine.restore(c))
+                .map(|(restored, _)| restored);
+            startup_step("restored");
             let window = Arc::new(TauriWindow::new(handle.clone()));
             let owner = Owner::new(
                 machine,
@@ -105,11 +195,10 @@ pub fn run() {
                 registry.clone(),
                 Arc::new(browser::SystemBrowser),
                 window.clone(),
-                app.path().app_cache_dir().ok(),
+                cache_dir,
             );
             app.manage(owner.clone());
             app.manage(window);
-            scheme::ensure_registered(&handle);
             let on_link = owner.clone();
             app.deep_link().on_open_url(move |event| {
                 let urls: Vec<String> = event.urls().iter().map(|u| u.to_string()).collect();
@@ -120,8 +209,9 @@ pub fn run() {
                     }
                 });
             });
-            // A saved session: draw it now, read it back and refresh it in the background.
-            tauri::async_runtime::spawn(owner.clone().restore_at_launch());
+            if let Some(restored) = restored {
+                tauri::async_runtime::spawn(owner.clone().read_back(restored));
+            }
             // Cold start: the link that launched us.
             match app.deep_link().get_current() {
                 Ok(Some(urls)) => {
@@ -136,21 +226,32 @@ pub fn run() {
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "could not read the launch link"),
             }
-            // Warm up the provider so the first click opens the browser at once.
+            // Nothing the first paint does not need runs before it: the scheme registration
+            // and the provider warm-up wait for the window (or 3 s, whichever comes first).
+            let after = handle.clone();
             tauri::async_runtime::spawn(async move {
-                let id = owner.machine().await.selected_id().to_owned();
-                if let Err(e) = owner.provider(&id).await {
-                    tracing::warn!(
-                        code = e.code(),
-                        "provider not ready yet; will retry on sign-in"
-                    );
+                tokio::select! {
+                    () = WINDOW_READY.notified() => {}
+                    () = tokio::time::sleep(std::time::Duration::from_secs(3)) => {}
                 }
+                after_first_paint(&after, &owner, &registry).await;
             });
+            startup_step("setup_done");
             Ok(())
         })
         .run(tauri::generate_context!());
     if let Err(e) = result {
         eprintln!("pixie: {e}");
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_app_id_is_the_one_tauri_is_configured_with() {
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
+        assert_eq!(conf["identifier"], super::APP_ID);
     }
 }

@@ -3,14 +3,17 @@
 
 // The rules for who receives sign-in links, shared with the app's check at start-up.
 #[cfg(target_os = "linux")]
-#[path = "scheme/desktop.rs"]
-mod desktop;
+use pixie_app::scheme::desktop;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     if std::env::args().skip(1).any(|a| a == "--unregister") {
         return unregister();
+    }
+    // A sign-in link for a Pixie that is already running: hand it over and go.
+    if pixie_app::forward_link() {
+        return ExitCode::SUCCESS;
     }
     pixie_app::run();
     ExitCode::SUCCESS

@@ -573,23 +573,34 @@ impl Owner {
         }
     }
 
-    /// At launch: draw every cached account at once, read their sessions back from the
-    /// keyring side by side (each call time-boxed; a sign-out meanwhile waits for the reads),
-    /// then refresh each on its own. One account's failure leaves the others alone.
+    /// At launch: draw every cached account at once, then read them back (see
+    /// [`Owner::read_back`]). The app draws the cache before the owner exists instead
+    /// ([`Machine::restore`] at setup), so the first paint is already the right one.
     pub async fn restore_at_launch(self: Arc<Self>) {
         let Some(cached) = self.cache_dir.as_deref().and_then(cache::load) else {
             return;
         };
-        let mut m = self.machine.lock().await;
-        let Some((restored, view)) = m.restore(cached) else {
-            return;
+        let restored = {
+            let mut m = self.machine.lock().await;
+            let Some((restored, view)) = m.restore(cached) else {
+                return;
+            };
+            self.show(view);
+            restored
         };
+        self.read_back(restored).await;
+    }
+
+    /// Read the drawn accounts' sessions back from the keyring side by side (each call
+    /// time-boxed; a sign-out meanwhile waits for the reads), then refresh each on its own.
+    /// One account's failure leaves the others alone.
+    pub async fn read_back(self: Arc<Self>, restored: Vec<(u64, String)>) {
         tracing::info!(
             ms = crate::since_start_ms(),
             accounts = restored.len(),
-            "restored the cached profiles"
+            "reading the restored sessions back"
         );
-        self.show(view);
+        let mut m = self.machine.lock().await;
         let mut reads = tokio::task::JoinSet::new();
         for (epoch, key) in restored {
             let keystore = self.keystore.clone();

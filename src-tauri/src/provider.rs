@@ -176,6 +176,13 @@ impl Registry {
         self.configs.iter().map(|(o, _)| o.clone()).collect()
     }
 
+    /// Whether `id` is the embedded demo provider (started in-process on first use).
+    pub fn is_demo(&self, id: &str) -> bool {
+        self.configs
+            .iter()
+            .any(|(o, config)| o.id == id && config.is_none())
+    }
+
     pub fn contains(&self, id: &str) -> bool {
         self.configs.iter().any(|(o, _)| o.id == id)
     }
