@@ -18,6 +18,7 @@ use pixie_auth::config::RedirectMode;
 use pixie_auth::device::PendingDeviceSignIn;
 use pixie_auth::loopback::{Answer, LoopbackListener, Reply};
 use pixie_auth::mixup::default_redirect_uri;
+use pixie_auth::signin::COMPLETE_DEADLINE;
 use pixie_auth::{PendingSignIn, Provider, SignInHints, StoredSession, Tokens};
 use tokio::sync::MutexGuard;
 
@@ -31,8 +32,6 @@ use crate::machine::{
 
 /// Where the provider sends the browser after RP-initiated logout.
 pub const LOGOUT_REDIRECT_URI: &str = "dev.pixie.app:/oauth/logout";
-/// How long the work after the redirect (exchange, ID token, userinfo, picture) may take.
-pub const COMPLETE_DEADLINE: Duration = Duration::from_secs(45);
 /// Refresh this long before the access token expires.
 const REFRESH_AHEAD: Duration = Duration::from_secs(60);
 /// After a failed refresh that may pass (offline), try again after this.

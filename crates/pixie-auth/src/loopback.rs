@@ -63,37 +63,6 @@ impl LoopbackListener {
         &self.redirect_uri
     }
 
-    /// Wait for the next request on the callback path and return it unanswered, with the
-    /// full redirect URL it carries. Requests for other paths (favicon, prefetch) and ones
-    /// that cannot be read are answered here and skipped.
-    ///
-    /// Old API, removed once the app moved to [`LoopbackListener::serve`]: it reads one
-    /// connection after another, so idle connections delay the real redirect.
-    pub async fn next(&self) -> Result<LoopbackRequest, Error> {
-        loop {
-            let (mut stream, _) = self
-                .listener
-                .accept()
-                .await
-                .map_err(|e| Error::http("loopback", HttpError::Connect(e.to_string())))?;
-            let Some(target) = read_target(&mut stream).await else {
-                respond(&mut stream, 400, "Pixie", "That request could not be read.").await;
-                continue;
-            };
-            if target.split('?').next() != Some(self.redirect_uri.path()) {
-                respond(&mut stream, 404, "Not found", "Nothing here.").await;
-                continue;
-            }
-            let url = format!(
-                "{}://{}{}",
-                self.redirect_uri.scheme(),
-                self.redirect_uri.authority(),
-                target
-            );
-            return Ok(LoopbackRequest { stream, url });
-        }
-    }
-
     /// Serve the browser until `handler` says the sign-in is settled. Connections are read
     /// concurrently, each with its own limits ([`READ_TIMEOUT`], [`MAX_HEAD`], at most
     /// [`MAX_CONNECTIONS`] at once), so idle or slow connections never hold up the real
@@ -174,7 +143,7 @@ pub enum Reply<T> {
     Finish(Answer, T),
 }
 
-/// The page the browser gets after its redirect (owned: see [`Page`] for the borrowed form).
+/// The page the browser gets after its redirect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
     /// "You're signed in to Pixie. You can close this tab."
@@ -186,16 +155,25 @@ pub enum Answer {
 }
 
 impl Answer {
-    fn page(&self) -> Page<'_> {
+    /// Status, title and message of the page.
+    fn parts(&self) -> (u16, &'static str, &str) {
         match self {
-            Answer::SignedIn => Page::SignedIn,
-            Answer::Ignored => Page::Ignored,
-            Answer::Failed(reason) => Page::Failed(reason),
+            Answer::SignedIn => (
+                200,
+                "Signed in to Pixie",
+                "You're signed in to Pixie. You can close this tab.",
+            ),
+            Answer::Ignored => (
+                400,
+                "Pixie",
+                "This link doesn't belong to a sign-in in progress, so Pixie ignored it.",
+            ),
+            Answer::Failed(reason) => (200, "Pixie couldn't sign you in", reason),
         }
     }
 
     async fn write(&self, stream: &mut TcpStream) {
-        let (status, title, message) = self.page().parts();
+        let (status, title, message) = self.parts();
         let _ = tokio::time::timeout(WRITE_TIMEOUT, respond(stream, status, title, message)).await;
     }
 }
@@ -218,61 +196,6 @@ async fn read_callback(
         return None;
     }
     Some((stream, format!("{base}{target}")))
-}
-
-/// What the browser is told after its redirect.
-#[derive(Debug, Clone, Copy)]
-pub enum Page<'a> {
-    /// "You're signed in to Pixie. You can close this tab."
-    SignedIn,
-    /// The redirect belongs to no sign-in in progress.
-    Ignored,
-    /// The sign-in failed; the plain-words reason (escaped on the page).
-    Failed(&'a str),
-}
-
-/// One browser request on the callback path, waiting for its answer.
-pub struct LoopbackRequest {
-    stream: TcpStream,
-    url: String,
-}
-
-impl std::fmt::Debug for LoopbackRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoopbackRequest").finish_non_exhaustive()
-    }
-}
-
-impl LoopbackRequest {
-    /// The redirect as a full URL (`http://127.0.0.1:PORT/path?query`), for the validator.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// Answer the browser and close the connection.
-    pub async fn respond(mut self, page: Page<'_>) {
-        let (status, title, message) = page.parts();
-        respond(&mut self.stream, status, title, message).await;
-    }
-}
-
-impl<'a> Page<'a> {
-    /// Status, title and message of the page.
-    fn parts(self) -> (u16, &'static str, &'a str) {
-        match self {
-            Page::SignedIn => (
-                200,
-                "Signed in to Pixie",
-                "You're signed in to Pixie. You can close this tab.",
-            ),
-            Page::Ignored => (
-                400,
-                "Pixie",
-                "This link doesn't belong to a sign-in in progress, so Pixie ignored it.",
-            ),
-            Page::Failed(reason) => (200, "Pixie couldn't sign you in", reason),
-        }
-    }
 }
 
 /// The request target of a `GET` (`/path?query`), or `None` for anything else.

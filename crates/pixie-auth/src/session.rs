@@ -1,16 +1,11 @@
 //! After the sign-in: what is kept between runs, refreshing it (RFC 6749 §6, OIDC Core §12),
-//! revoking it (RFC 7009) and signing out at the provider (OpenID RP-Initiated Logout 1.0).
+//! and revoking it (RFC 7009). Signing out at the provider is [`crate::logout`].
 
-use openidconnect::core::CoreIdToken;
 use openidconnect::http::{HeaderValue, Method, header};
-use openidconnect::{
-    ClientId, HttpRequest, LogoutRequest, PostLogoutRedirectUrl, RefreshToken, SubjectIdentifier,
-};
+use openidconnect::{HttpRequest, RefreshToken, SubjectIdentifier};
 use serde::{Deserialize, Serialize};
-use url::Url;
 
 use crate::Error;
-use crate::http::is_allowed_url;
 use crate::provider::Provider;
 use crate::signin::{Tokens, token_error};
 
@@ -223,36 +218,5 @@ impl Provider {
                 response.status()
             ))),
         }
-    }
-
-    /// OpenID RP-Initiated Logout 1.0 §2: the URL that ends the session in the browser, with
-    /// `id_token_hint` and where to come back to. `None` when the provider offers none.
-    ///
-    /// Old API, removed once the app moved to [`Provider::start_logout`] (which sends a
-    /// `state` and leaves the ID token out unless the provider needs it).
-    pub fn end_session_url(
-        &self,
-        session: &StoredSession,
-        post_logout_redirect_uri: Option<&str>,
-    ) -> Option<Url> {
-        let endpoint = self
-            .metadata
-            .additional_metadata()
-            .end_session_endpoint
-            .as_deref()?;
-        let endpoint = Url::parse(endpoint).ok().filter(is_allowed_url)?;
-        let mut request = LogoutRequest::from(openidconnect::EndSessionUrl::from_url(endpoint))
-            .set_client_id(ClientId::new(self.config.client_id.clone()));
-        if let Some(hint) = session.id_token.as_deref().and_then(|t| {
-            serde_json::from_value::<CoreIdToken>(serde_json::Value::String(t.into())).ok()
-        }) {
-            request = request.set_id_token_hint(&hint);
-        }
-        if let Some(uri) =
-            post_logout_redirect_uri.and_then(|u| PostLogoutRedirectUrl::new(u.into()).ok())
-        {
-            request = request.set_post_logout_redirect_uri(uri);
-        }
-        Some(request.http_get_url())
     }
 }

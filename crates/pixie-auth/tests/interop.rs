@@ -127,11 +127,16 @@ async fn deep_link_sign_in_refresh_revoke_and_logout() {
     assert!(e.is_invalid_grant(), "{e:?}");
 
     // RP-Initiated Logout: the provider sends the browser back to Pixie's logout URI.
-    let url = provider
-        .end_session_url(&rotated, Some("dev.pixie.app:/oauth/logout"))
+    let logout = provider
+        .start_logout(rotated.id_token.as_deref(), "dev.pixie.app:/oauth/logout")
+        .expect("a logout request")
         .expect("oidc-provider has an end_session_endpoint");
-    let back = person(&i, &["logout", url.as_str()]).remove(0);
+    let back = person(&i, &["logout", logout.url().as_str()]).remove(0);
     assert!(back.starts_with("dev.pixie.app:/oauth/logout"), "{back}");
+    assert!(
+        logout.is_return(&back),
+        "the return carries this sign-out's state"
+    );
 
     // The same redirect once more is a replay: the code is spent (RFC 6749 §4.1.2).
     let again = provider.complete(&pending, &callback).await.unwrap_err();
