@@ -2,7 +2,9 @@
 """The app's own figures, measured through the real window (run by bench/run.sh through
 tests/e2e/run.sh, which provides the display, session bus, keyring and sandbox):
 cold start → interactive, restore → profile drawn, OS deep link → profile drawn, memory,
-size. Each is the median of RUNS runs, with min and max. Prints a Markdown table."""
+size. Each is the median of RUNS runs, with min and max. Prints a Markdown table; then
+Pixie beside an empty Tauri window with the same Tauri, plugins and profile (bench/floor.py),
+measured in this same run, with the hand-back above as Pixie's row of that path."""
 
 import os
 import re
@@ -13,6 +15,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
 import sandbox  # noqa: E402
 import suite  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import floor  # noqa: E402
 from suite import Window, begin_sign_in, deliver, login, plan, reset_session  # noqa: E402
 
 RUNS = int(os.environ.get("PIXIE_BENCH_RUNS", "5"))
@@ -149,6 +153,13 @@ def main():
     print(f"| release binary size | {size:.1f} MiB | | |")
     for d in suite.DRIVERS.values():
         d.stop()
+    suite.DRIVERS.clear()
+
+    # The same machine a moment later, without WebDriver: Pixie and the floor in turn.
+    print()
+    print("## The app, beside an empty Tauri window (the floor)")
+    print()
+    print(floor.compare(RUNS, suite.OUT, handback=link))
     return 0
 
 

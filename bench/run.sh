@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # Pixie's figures, in one command: the sign-in path against the libraries people would use
 # instead (same provider, same steps), the micro-benchmarks, and the app's own figures
-# (start-up, restore, deep link → profile, memory, size). Prints Markdown tables.
-# Usage: bench/run.sh [N] [WARMUP]      (default 200 timed, 20 warm-up sign-ins)
+# (start-up, restore, deep link → profile, memory, size), and the app beside an empty Tauri
+# window with the same Tauri, plugins and release profile (bench/floor), as ratios to it.
+# Prints Markdown tables.
+# Usage: bench/run.sh [N] [WARMUP] [APP_RUNS]
+#   (default 200 timed, 20 warm-up sign-ins; 5 runs of each app figure)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-200}
 warmup=${2:-20}
+export PIXIE_BENCH_RUNS=${3:-${PIXIE_BENCH_RUNS:-5}}
 cd "$root"
 "$root/scripts/setup.sh" test >&2
 export PATH="$HOME/.cargo/bin:$PATH"
 
 echo "# building (release)" >&2
 cargo build --release -q -p pixie-bench -p pixie-dev-idp --bin pixie-bench --bin pixie-dev-idp
-cargo build --release -q -p pixie
+# The floor in the same cargo invocation as Pixie: one feature set, so both link the same
+# compiled Tauri and plugins.
+cargo build --release -q -p pixie -p pixie-floor
 (cd bench/peers && { [ -d node_modules/openid-client ] || npm ci --no-audit --no-fund --silent; })
 
 idp_out=$(mktemp)
@@ -46,6 +52,6 @@ cargo bench -q -p pixie-auth --bench hot -- --warm-up-time 1 --measurement-time 
   | awk '/time:/ { gsub(/\[|\]/, ""); name = prev; if ($1 != "time:") { name = $1; } print "| " name " | " $(NF-3) " " $(NF-2) " |" } { if ($0 !~ /time:/ && $0 ~ /[a-z]/ && $0 !~ /^(Found|  [0-9])/) prev = $0 }'
 
 echo
-echo "## The app (release build, under Xvfb; median of 5 runs, min–max)"
+echo "## The app (release build, under Xvfb; median of $PIXIE_BENCH_RUNS runs, min–max)"
 echo
-PIXIE_APP="$root/target/release/pixie" PIXIE_E2E_SCRIPT="$root/bench/app_figures.py" tests/e2e/run.sh | grep -v "^SpiRegistry"
+PIXIE_APP="$root/target/release/pixie" PIXIE_FLOOR_APP="$root/target/release/pixie-floor" PIXIE_E2E_SCRIPT="$root/bench/app_figures.py" tests/e2e/run.sh | grep -v "^SpiRegistry"
