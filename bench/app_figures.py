@@ -143,7 +143,7 @@ def main():
     print()
     print("| figure | median | min | max |")
     print("| --- | --- | --- | --- |")
-    print(row("cold start → window ready with Sign in (process start → first `session` call)", cold, "ms"))
+    print(row("cold start → window ready with Sign in (the app's clock from `run()` → first `subscribe` call)", cold, "ms"))
     print(row("launch with a saved session → profile ready for the window", restore, "ms"))
     print(row("`gio open` of the redirect → profile shown (WebDriver-observed)", link, "ms"))
     print(row("idle RSS, app process", idle_app, "MiB"))

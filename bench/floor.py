@@ -324,25 +324,26 @@ def table(series, runs, sizes, handback=None):
     Pixie's start-up steps."""
     p, f = series["pixie"], series["floor"]
     rows = [
-        ("cold start: process start → page ready (its first command reached the app)", "ready", "ms"),
-        ("idle PSS, app process", "pss_app", "MiB"),
-        ("idle PSS, app + WebKit processes", "pss_all", "MiB"),
-        ("`gio open` of a link → the running app has it", "gio", "ms"),
-        ("second instance: start → link forwarded → exit", "second", "ms"),
+        ("cold start: process start → page ready (its first command reached the app)", "ready", "ms",
+         "cold start"),
+        ("idle PSS, app process", "pss_app", "MiB", "PSS of the app"),
+        ("idle PSS, app + WebKit processes", "pss_all", "MiB", "PSS with WebKit"),
+        ("`gio open` of a link → the running app has it", "gio", "ms", "gio open → link"),
+        ("second instance: start → link forwarded → exit", "second", "ms", "second instance"),
     ]
     out = ["| figure | Pixie median (min–max) | floor median (min–max) | ratio |",
            "| --- | --- | --- | --- |"]
     noise = []
-    for name, key, unit in rows:
+    for name, key, unit, short in rows:
         out.append(f"| {name} | {cell(p.get(key), unit)} | {cell(f.get(key), unit)} | "
                    f"{ratio(p.get(key), f.get(key), unit)} |")
         for who, s in (("Pixie", p), ("floor", f)):
             if s.get(key):
-                noise.append((spread(s[key]), f"{who}'s {key}"))
+                noise.append((spread(s[key]), f"{short}, {who}"))
     if handback:
         out.append(f"| hand-back: `gio open` of the redirect → profile drawn (WebDriver-observed; "
                    f"the floor has no sign-in) | {cell(handback, 'ms')} | - | - |")
-        noise.append((spread(handback), "Pixie's hand-back"))
+        noise.append((spread(handback), "hand-back, Pixie"))
     ps, fs = sizes
     out.append(f"| release binary size (same profile) | {ps:.1f} MiB | {fs:.1f} MiB | {ps / fs:.2f}× |")
     out.append("")
@@ -350,8 +351,9 @@ def table(series, runs, sizes, handback=None):
     if noise:
         worst = noise[-1]
         middle = statistics.median(v for v, _ in noise)
-        out.append(f"{runs} launches of each app, taking turns. Spread (max − min, as a share of the "
-                   f"median): {middle:.0%} in the middle row, {worst[0]:.0%} at worst ({worst[1]}).")
+        out.append(f"{runs} launches of each app, taking turns. How noisy: the spread (max − min, as "
+                   f"a share of the median) of each figure was {middle:.0%} at the median, "
+                   f"{noise[0][0]:.0%} at least ({noise[0][1]}) and {worst[0]:.0%} at most ({worst[1]}).")
     procs = {a: sorted(set(tuple(x) for x in s.get("processes", []))) for a, s in series.items()}
     out.append("Processes counted beside the app: " + "; ".join(
         f"{a}: {', '.join(' + '.join(x) for x in ps) or 'none'}" for a, ps in procs.items()) + ".")
