@@ -100,6 +100,7 @@ def driver(kind="desktop"):
             env.pop("GNOME_KEYRING_CONTROL", None)
         if kind == "hostile":
             env["PIXIE_ISSUER"] = faulty_idp()
+            env["PIXIE_CLIENT_ID"] = "pixie-custom"
         if kind == "interop":
             env["PIXIE_CONFIG"] = interop_config()
         if kind == "bad-config":
@@ -645,7 +646,9 @@ def faulty_idp():
     if "issuer" not in FAULTY:
         log = open(os.path.join(OUT, "faulty-idp.log"), "w")
         proc = subprocess.Popen(
-            [os.environ["PIXIE_IDP_BIN"], "--port", "0"],
+            # Pixie offers a PIXIE_ISSUER provider as `custom`, with its own redirect URI.
+            [os.environ["PIXIE_IDP_BIN"], "--port", "0",
+             "--client", "pixie-custom=dev.pixie.app:/oauth/callback/custom"],
             stdout=subprocess.PIPE, stderr=log, text=True,
         )
         FAULTY["proc"] = proc
