@@ -91,6 +91,14 @@ async fn polled(pending: &PendingDeviceSignIn, n: u32) {
     }
 }
 
+/// A guard, not a speed target: a core that stopped waiting would poll forever (virtual time
+/// only moves when it sleeps), so such a run fails here instead of hanging.
+async fn guarded<T>(fut: impl Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(120), fut)
+        .await
+        .expect("the core kept polling without waiting (virtual time never moved)")
+}
+
 async fn start(provider: &Provider, clock: &Arc<TestClock>) -> PendingDeviceSignIn {
     let clock: Arc<dyn DeviceClock> = clock.clone();
     provider
@@ -143,7 +151,7 @@ async fn a_person_on_another_device_signs_pixie_in() {
         open.send(true).unwrap();
         outcome
     };
-    let (done, outcome) = tokio::join!(provider.complete_device_sign_in(&pending), person);
+    let (done, outcome) = tokio::join!(guarded(provider.complete_device_sign_in(&pending)), person);
     assert_eq!(outcome, DeviceOutcome::Approved);
     let done = done.expect("signed in");
     assert_eq!(done.profile.name, "Grace Hopper");
@@ -224,7 +232,8 @@ async fn the_code_from_the_qr_link_needs_no_typing_and_a_no_is_a_no() {
         open.send(true).unwrap();
         outcome
     };
-    let (result, outcome) = tokio::join!(provider.complete_device_sign_in(&pending), person);
+    let (result, outcome) =
+        tokio::join!(guarded(provider.complete_device_sign_in(&pending)), person);
     assert!(matches!(outcome, DeviceOutcome::Refused(_)));
     let err = result.unwrap_err();
     assert_eq!(err.code(), "access_denied");
@@ -283,7 +292,7 @@ async fn slow_down_adds_five_seconds_and_the_core_keeps_it() {
         .unwrap();
         open.send(true).unwrap();
     };
-    let (done, ()) = tokio::join!(provider.complete_device_sign_in(&pending), person);
+    let (done, ()) = tokio::join!(guarded(provider.complete_device_sign_in(&pending)), person);
     done.expect("signed in");
     // Poll 1 pending; poll 2 (early) slow_down; from then on every 10 s, and the provider
     // (which now also asks 10 s) never says slow_down again.
