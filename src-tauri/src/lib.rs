@@ -117,8 +117,19 @@ pub fn forward_link() -> bool {
     false
 }
 
+/// Hand links from the OS to the owner, in the order they came, off the caller's thread.
+fn deliver_all(owner: &Arc<Owner>, urls: &[url::Url]) {
+    let urls: Vec<String> = urls.iter().map(|u| u.to_string()).collect();
+    let owner = owner.clone();
+    tauri::async_runtime::spawn(async move {
+        for url in urls {
+            owner.deliver(&url).await;
+        }
+    });
+}
+
 /// Focus the main window (a second launch, a redirect).
-fn focus_main<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+pub(crate) fn focus_main<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
     if let Some(w) = app.get_webview_window("main") {
         let _ = w.unminimize();
         let _ = w.show();
@@ -200,29 +211,14 @@ pub fn run() {
             app.manage(owner.clone());
             app.manage(window);
             let on_link = owner.clone();
-            app.deep_link().on_open_url(move |event| {
-                let urls: Vec<String> = event.urls().iter().map(|u| u.to_string()).collect();
-                let owner = on_link.clone();
-                tauri::async_runtime::spawn(async move {
-                    for url in urls {
-                        owner.deliver(&url).await;
-                    }
-                });
-            });
+            app.deep_link()
+                .on_open_url(move |event| deliver_all(&on_link, &event.urls()));
             if let Some(restored) = restored {
                 tauri::async_runtime::spawn(owner.clone().read_back(restored));
             }
             // Cold start: the link that launched us.
             match app.deep_link().get_current() {
-                Ok(Some(urls)) => {
-                    let urls: Vec<String> = urls.iter().map(|u| u.to_string()).collect();
-                    let owner = owner.clone();
-                    tauri::async_runtime::spawn(async move {
-                        for url in urls {
-                            owner.deliver(&url).await;
-                        }
-                    });
-                }
+                Ok(Some(urls)) => deliver_all(&owner, &urls),
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "could not read the launch link"),
             }

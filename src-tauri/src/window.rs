@@ -4,8 +4,8 @@
 
 use std::sync::Mutex;
 
+use tauri::AppHandle;
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Manager};
 
 use crate::machine::View;
 
@@ -46,11 +46,7 @@ impl crate::owner::Window for TauriWindow {
     }
 
     fn focus(&self) {
-        if let Some(w) = self.app.get_webview_window("main") {
-            let _ = w.unminimize();
-            let _ = w.show();
-            let _ = w.set_focus();
-        }
+        crate::focus_main(&self.app);
     }
 }
 

@@ -15,9 +15,11 @@ use pixie_app::error::AppError;
 use pixie_app::keystore::{BoxFuture, KeyringError, Keystore};
 use pixie_app::machine::{Machine, Phase, View};
 use pixie_app::owner::{Delivered, Owner, Providers, Window};
-use pixie_auth::{HttpClient, Provider, ProviderConfig, StoredSession};
+use pixie_auth::{Provider, StoredSession};
+use pixie_dev_idp::DevIdp;
 use pixie_dev_idp::browser::{Answer, answer};
-use pixie_dev_idp::{DevIdp, IdpConfig, PIXIE_CLIENT_ID, PIXIE_REDIRECT_URI};
+
+mod common;
 
 /// Every log line of this test binary, to search for secrets.
 fn log() -> &'static Mutex<Vec<u8>> {
@@ -164,19 +166,7 @@ fn cache_dir(name: &str) -> PathBuf {
 
 async fn setup(name: &str) -> Setup {
     log();
-    let idp = DevIdp::start(IdpConfig::default()).await.unwrap();
-    let config = ProviderConfig::new(
-        "demo",
-        "Demo",
-        idp.issuer(),
-        PIXIE_CLIENT_ID,
-        PIXIE_REDIRECT_URI,
-    );
-    let provider = Arc::new(
-        Provider::discover(config, HttpClient::new().unwrap())
-            .await
-            .unwrap(),
-    );
+    let (idp, provider) = common::demo().await;
     let keyring = Arc::new(SlowKeyring::default());
     let cache = cache_dir(name);
     let (browser, window) = (Arc::default(), Arc::default());

@@ -3,28 +3,20 @@
 
 use std::sync::Arc;
 
+mod common;
+
 use pixie_app::error::AppError;
 use pixie_app::machine::{
     Finished, Machine, NOTICE_ALREADY_USED, NOTICE_CANCELLED, NOTICE_FOREIGN,
     NOTICE_NOT_IN_PROGRESS, Phase, RedirectOutcome, View,
 };
-use pixie_auth::{HttpClient, Provider, ProviderConfig};
+use pixie_auth::Provider;
+use pixie_dev_idp::DevIdp;
 use pixie_dev_idp::browser::{Answer, answer};
-use pixie_dev_idp::{DevIdp, IdpConfig, PIXIE_CLIENT_ID, PIXIE_REDIRECT_URI};
 
 async fn setup() -> (DevIdp, Arc<Provider>, Machine) {
-    let idp = DevIdp::start(IdpConfig::default()).await.unwrap();
-    let config = ProviderConfig::new(
-        "demo",
-        "Demo",
-        idp.issuer(),
-        PIXIE_CLIENT_ID,
-        PIXIE_REDIRECT_URI,
-    );
-    let provider = Provider::discover(config, HttpClient::new().unwrap())
-        .await
-        .unwrap();
-    (idp, Arc::new(provider), Machine::new("Demo"))
+    let (idp, provider) = common::demo().await;
+    (idp, provider, Machine::new("Demo"))
 }
 
 fn notice(view: &View) -> &str {

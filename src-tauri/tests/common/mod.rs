@@ -1,0 +1,23 @@
+//! Shared set-up for the app's tests: the real demo provider on loopback, discovered.
+
+use std::sync::Arc;
+
+use pixie_auth::{HttpClient, Provider, ProviderConfig};
+use pixie_dev_idp::{DevIdp, IdpConfig, PIXIE_CLIENT_ID, PIXIE_REDIRECT_URI};
+
+/// A demo provider (keep the `DevIdp` alive as long as the provider is used) and Pixie's
+/// provider for it.
+pub async fn demo() -> (DevIdp, Arc<Provider>) {
+    let idp = DevIdp::start(IdpConfig::default()).await.unwrap();
+    let config = ProviderConfig::new(
+        "demo",
+        "Demo",
+        idp.issuer(),
+        PIXIE_CLIENT_ID,
+        PIXIE_REDIRECT_URI,
+    );
+    let provider = Provider::discover(config, HttpClient::new().unwrap())
+        .await
+        .unwrap();
+    (idp, Arc::new(provider))
+}
