@@ -159,6 +159,10 @@ struct Entry {
     redirect_uri: Option<Spanned<String>>,
     /// A deep-link provider that also accepts `http://127.0.0.1/oauth/callback/<id>`.
     loopback_fallback: Option<bool>,
+    /// Pushed authorization requests (RFC 9126): `"auto"` (default), `"always"`, `"never"`.
+    par: Option<Spanned<crate::par::ParMode>>,
+    /// DPoP-bound tokens (RFC 9449): `"auto"` (default), `"always"`, `"never"`.
+    dpop: Option<crate::dpop::DpopMode>,
 }
 
 /// A mistake in the file, where it is.
@@ -429,7 +433,21 @@ pub fn parse(path: &Path, text: &str) -> Result<Providers, ConfigError> {
             }
             None => crate::mixup::default_redirect_uri(&id, redirect),
         };
+        // RFC 9126 §5: pushing needs the endpoint, which only discovery names.
+        let par = entry
+            .par
+            .as_ref()
+            .map_or(Default::default(), |p| *p.get_ref());
+        if let (crate::par::ParMode::Always, Some(_), Some(p)) = (par, &endpoints, &entry.par) {
+            return Err(at(
+                p.span().start,
+                Some("par"),
+                "endpoints set by hand name no pushed authorization request endpoint; use discovery or par = \"auto\"".into(),
+            ));
+        }
         providers.push(ProviderConfig {
+            par,
+            dpop: entry.dpop.unwrap_or_default(),
             display_name: entry
                 .display_name
                 .unwrap_or_else(|| defaults.name.to_owned()),
@@ -579,6 +597,17 @@ client_id = "pixie"
                 "[[provider]]\nid = \"a\"\nclient_id = \"x\"\nissuer = \"https://id.example\"\ntoken_endpoint = \"http://id.example/token\"\n",
                 5,
                 "token_endpoint",
+            ),
+            // RFC 9126: `par = "always"` needs a pushed authorization request endpoint.
+            (
+                "[[provider]]\nid = \"a\"\ntemplate = \"github\"\nclient_id = \"x\"\npar = \"always\"\n",
+                5,
+                "par",
+            ),
+            (
+                "[[provider]]\nid = \"a\"\nclient_id = \"x\"\nissuer = \"https://id.example\"\ndpop = \"sometimes\"\n",
+                5,
+                "dpop",
             ),
         ];
         for (text, line, field) in cases {

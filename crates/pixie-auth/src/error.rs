@@ -2,7 +2,9 @@
 
 use crate::callback::CallbackError;
 use crate::device::DeviceError;
+use crate::dpop::DpopError;
 use crate::http::HttpError;
+use crate::par::ParError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -40,6 +42,12 @@ pub enum Error {
     /// Sign-in on another device (RFC 8628).
     #[error(transparent)]
     Device(#[from] DeviceError),
+    /// Sender-constrained tokens (RFC 9449).
+    #[error(transparent)]
+    Dpop(#[from] DpopError),
+    /// Pushed authorization requests (RFC 9126).
+    #[error(transparent)]
+    Par(#[from] ParError),
     /// RFC 9700 §4.4: a provider shares its redirect URI and does not name itself on it.
     #[error("provider `{provider}` shares its redirect URI with {} and does not support RFC 9207", others.join(", "))]
     SharedRedirect {
@@ -84,6 +92,8 @@ impl Error {
             Error::Picture(_) => "picture",
             Error::Expired => "expired",
             Error::Device(e) => e.code(),
+            Error::Dpop(e) => e.code(),
+            Error::Par(e) => e.code(),
             Error::SharedRedirect { .. } => "shared_redirect",
         }
     }
@@ -145,6 +155,8 @@ impl Error {
             Error::Picture(_) => "Your profile picture could not be loaded.".into(),
             Error::Expired => "The sign-in took too long and was stopped.".into(),
             Error::Device(e) => e.user_message(),
+            Error::Dpop(e) => e.user_message(),
+            Error::Par(e) => e.user_message(),
             Error::Rng(_) => "Pixie could not create a secure sign-in request.".into(),
             Error::SharedRedirect { provider, others } => {
                 let others = others

@@ -147,6 +147,11 @@ impl FlowStep {
         self
     }
 
+    pub fn params(mut self, params: impl IntoIterator<Item = Param>) -> Self {
+        self.params.extend(params);
+        self
+    }
+
     pub fn check(mut self, check: Check) -> Self {
         self.checks.push(check);
         self

@@ -41,6 +41,15 @@ pub struct ExtraMetadata {
     /// RFC 8628 §4: where a device sign-in starts.
     #[serde(default)]
     pub device_authorization_endpoint: Option<String>,
+    /// RFC 9126 §5: where authorization requests are pushed.
+    #[serde(default)]
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// RFC 9126 §5: the provider takes only pushed requests.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
+    /// RFC 9449 §5.1: the DPoP proof algorithms the provider accepts.
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
 }
 impl AdditionalProviderMetadata for ExtraMetadata {}
 
@@ -113,6 +122,12 @@ pub struct ProviderConfig {
     /// browser never hands the link over can try that way instead.
     #[serde(default)]
     pub loopback_fallback: bool,
+    /// Pushed authorization requests (RFC 9126): `auto` (when offered), `always`, `never`.
+    #[serde(default)]
+    pub par: crate::par::ParMode,
+    /// DPoP-bound tokens (RFC 9449): `auto` (when ES256 is offered), `always`, `never`.
+    #[serde(default)]
+    pub dpop: crate::dpop::DpopMode,
 }
 
 /// Which protocol a provider speaks.
@@ -168,6 +183,8 @@ impl ProviderConfig {
             logout_hint: crate::logout::LogoutHint::ClientId,
             shares_redirect_with: Vec::new(),
             loopback_fallback: false,
+            par: crate::par::ParMode::Auto,
+            dpop: crate::dpop::DpopMode::Auto,
         }
     }
 }
@@ -257,6 +274,8 @@ pub struct Provider {
     /// The provider's keys: from discovery, fetched again once when a token names an unknown
     /// `kid` (key rotation).
     pub(crate) jwks: std::sync::RwLock<CoreJsonWebKeySet>,
+    /// DPoP nonces per server and this run's account keys (RFC 9449).
+    pub(crate) dpop: crate::dpop::DpopState,
 }
 
 impl std::fmt::Debug for Provider {
@@ -452,7 +471,7 @@ impl Provider {
         )
         .set_redirect_uri(RedirectUrl::from_url(redirect_uri.clone()))
         .set_auth_type(secret_auth_type(&config, &metadata));
-        Ok(Self {
+        let provider = Self {
             config,
             metadata,
             client,
@@ -461,7 +480,11 @@ impl Provider {
             http,
             clock: Arc::new(Utc::now),
             jwks: std::sync::RwLock::new(metadata_jwks),
-        })
+            dpop: crate::dpop::DpopState::default(),
+        };
+        // RFC 9126 §5: `par` and the provider's metadata must agree before any sign-in.
+        provider.par_endpoint()?;
+        Ok(provider)
     }
 
     /// Replace the clock used for token expiry checks (tests).

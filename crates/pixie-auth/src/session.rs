@@ -26,6 +26,10 @@ pub struct StoredSession {
     pub access_token: Option<String>,
     /// Compact ID token, used as `id_token_hint` at sign-out.
     pub id_token: Option<String>,
+    /// The account's DPoP key (RFC 9449): its tokens work only with it. Kept here, in the
+    /// keyring, and nowhere else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_key: Option<crate::dpop::DpopKey>,
 }
 
 impl std::fmt::Debug for StoredSession {
@@ -43,6 +47,7 @@ impl std::fmt::Debug for StoredSession {
                 &self.access_token.as_ref().map(|_| "[redacted]"),
             )
             .field("id_token", &self.id_token.as_ref().map(|_| "[redacted]"))
+            .field("dpop_key", &self.dpop_key.as_ref().map(|_| "[redacted]"))
             .finish()
     }
 }
@@ -81,6 +86,10 @@ impl StoredSession {
                 .as_ref()
                 .map(|t| t.to_string())
                 .or_else(|| previous.and_then(|p| p.id_token.clone())),
+            // RFC 9449 §5: the key the tokens are bound to, through every refresh.
+            dpop_key: provider
+                .dpop_key_of(tokens.subject.as_str())
+                .or_else(|| previous.and_then(|p| p.dpop_key.clone())),
         })
     }
 }
@@ -107,16 +116,36 @@ impl Provider {
         let Some(refresh_token) = session.refresh_token.clone().map(RefreshToken::new) else {
             return self.resume(session).await;
         };
-        let response = self
+        let request = self
             .client
             .exchange_refresh_token(&refresh_token)
-            .map_err(|e| Error::Config(e.to_string()))?
-            .request_async(&self.http)
-            .await
-            .map_err(token_error)?;
+            .map_err(|e| Error::Config(e.to_string()))?;
+        // RFC 9449 §5: a refresh token bound to a key is used with a proof from it, and the
+        // new access token must again be a DPoP one.
+        let response = match &session.dpop_key {
+            Some(key) => {
+                let client = self.dpop_client(&self.http, key, "token");
+                let response = request
+                    .request_async(&client)
+                    .await
+                    .map_err(token_error)
+                    .map_err(|e| crate::dpop::typed_refusal(e, "token"))?;
+                crate::dpop::check_token_type(&response, "token")?;
+                response
+            }
+            None => request
+                .request_async(&self.http)
+                .await
+                .map_err(token_error)?,
+        };
         let subject = SubjectIdentifier::new(session.subject.clone());
-        self.verify_token_response(&response, None, Some(&subject), None)
-            .await
+        let tokens = self
+            .verify_token_response(&response, None, Some(&subject), None)
+            .await?;
+        if let Some(key) = &session.dpop_key {
+            self.dpop.keep_key(tokens.subject.as_str(), key);
+        }
+        Ok(tokens)
     }
 
     /// A session kept as a non-expiring access token (no refresh token): still accepted at
@@ -135,6 +164,9 @@ impl Provider {
             expires_at: None,
             subject: SubjectIdentifier::new(session.subject.clone()),
         };
+        if let Some(key) = &session.dpop_key {
+            self.dpop.keep_key(&session.subject, key);
+        }
         // Only the check: the caller loads the profile (and picture) with the tokens.
         match self.config().protocol {
             crate::provider::Protocol::Oauth2 => {
@@ -193,11 +225,20 @@ impl Provider {
             HeaderValue::from_static("application/x-www-form-urlencoded"),
         );
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-        let response = self
-            .http
-            .execute(request)
-            .await
-            .map_err(|e| Error::http("revocation", e))?;
+        // RFC 9449 §4: the request of a DPoP client carries a proof of its key.
+        let key = session
+            .dpop_key
+            .clone()
+            .or_else(|| self.dpop_key_of(&session.subject));
+        let response = match &key {
+            Some(key) => {
+                self.dpop_client(&self.http, key, "revocation")
+                    .execute(request)
+                    .await
+            }
+            None => self.http.execute(request).await,
+        }
+        .map_err(|e| Error::http("revocation", e))?;
         // RFC 7009 §2.2: 200 whether or not the token was valid.
         if response.status().is_success() {
             return Ok(true);

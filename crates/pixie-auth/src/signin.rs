@@ -49,12 +49,14 @@ pub struct PendingSignIn {
     issuer: String,
     iss_required: bool,
     redirect_uri: Url,
-    authorization_url: Url,
+    pub(crate) authorization_url: Url,
     state: CsrfToken,
     nonce: Nonce,
     verifier: PkceCodeVerifier,
     started: Instant,
-    trace: FlowTrace,
+    pub(crate) trace: FlowTrace,
+    /// The new account's DPoP key (RFC 9449), when the provider binds tokens.
+    dpop_key: Option<crate::dpop::DpopKey>,
 }
 
 impl std::fmt::Debug for PendingSignIn {
@@ -209,14 +211,38 @@ impl Provider {
     }
 
     /// The same, with hints about the account (adding another account, signing one in
-    /// again); `redirect_uri` `None` is the provider's own.
+    /// again); `redirect_uri` `None` is the provider's own. Never pushes the request: a
+    /// provider that needs that (RFC 9126) gets [`Provider::prepare_sign_in`].
     pub fn start_sign_in_with(
         &self,
         redirect_uri: Option<&Url>,
         hints: &SignInHints,
     ) -> Result<PendingSignIn, Error> {
+        if self.par_endpoint()?.is_some() && self.must_push() {
+            return Err(crate::par::ParError::NotPushed.into());
+        }
+        let pending = self.build_sign_in(redirect_uri, hints)?;
+        trace_opening(&pending.trace, &pending.authorization_url);
+        Ok(pending)
+    }
+
+    /// The pending sign-in and its full authorization URL, nothing recorded yet.
+    pub(crate) fn build_sign_in(
+        &self,
+        redirect_uri: Option<&Url>,
+        hints: &SignInHints,
+    ) -> Result<PendingSignIn, Error> {
         let redirect_uri = redirect_uri.unwrap_or(&self.redirect_uri);
-        let hint_params = hints.params(self);
+        let mut hint_params = hints.params(self);
+        // RFC 9449 §10: a key for the new account, and its thumbprint in the request
+        // (`dpop_jkt`) binds the code to it.
+        let dpop_key = match self.dpop_wanted() {
+            true => Some(crate::dpop::DpopKey::generate()?),
+            false => None,
+        };
+        if let Some(key) = &dpop_key {
+            hint_params.push(("dpop_jkt".into(), key.thumbprint()));
+        }
         let (challenge, verifier) = pkce_pair()?;
         let state = new_state()?;
         let nonce = new_nonce()?;
@@ -266,43 +292,8 @@ impl Provider {
                 url
             }
         };
-        let trace = FlowTrace::new();
-        let mut step = FlowStep::new(
-            Party::App,
-            Party::Browser,
-            "Open the authorization request in the system browser",
-        );
-        for (name, value) in authorization_url.query_pairs() {
-            let shown = match name.as_ref() {
-                "state" | "nonce" => short(&value),
-                _ => value.into_owned(),
-            };
-            step = step.param(&name, shown);
-        }
-        trace.push(
-            step.check(Check::new(
-                "PKCE S256 challenge sent; the verifier stays in the app",
-                "RFC 7636 §4.2–4.3",
-                true,
-                None,
-            ))
-            .check(Check::new(
-                "System browser, not an embedded webview",
-                "RFC 8252 §8.12",
-                true,
-                None,
-            )),
-        );
-        trace.push(
-            FlowStep::new(
-                Party::Browser,
-                Party::AuthorizationEndpoint,
-                &format!("GET {}", authorization_url.path()),
-            )
-            .note("You sign in at the provider. Pixie sees none of it."),
-        );
         Ok(PendingSignIn {
-            trace,
+            trace: FlowTrace::new(),
             provider_id: self.config.id.clone(),
             issuer: self.issuer().to_owned(),
             iss_required: self
@@ -315,9 +306,46 @@ impl Provider {
             nonce,
             verifier,
             started: Instant::now(),
+            dpop_key,
         })
     }
+}
 
+/// The steps that open the authorization request in the browser (RFC 8252 §8.12).
+pub(crate) fn trace_opening(trace: &FlowTrace, authorization_url: &Url) {
+    let mut step = FlowStep::new(
+        Party::App,
+        Party::Browser,
+        "Open the authorization request in the system browser",
+    );
+    for (name, value) in authorization_url.query_pairs() {
+        step = step.param(&name, crate::par::shown(&name, &value));
+    }
+    trace.push(
+        step.check(Check::new(
+            "PKCE S256 challenge sent; the verifier stays in the app",
+            "RFC 7636 §4.2–4.3",
+            true,
+            None,
+        ))
+        .check(Check::new(
+            "System browser, not an embedded webview",
+            "RFC 8252 §8.12",
+            true,
+            None,
+        )),
+    );
+    trace.push(
+        FlowStep::new(
+            Party::Browser,
+            Party::AuthorizationEndpoint,
+            &format!("GET {}", authorization_url.path()),
+        )
+        .note("You sign in at the provider. Pixie sees none of it."),
+    );
+}
+
+impl Provider {
     /// Exchange, verify, fetch the profile: everything after a valid redirect.
     pub async fn complete(
         &self,
@@ -361,7 +389,8 @@ impl Provider {
             crate::provider::Protocol::OpenidConnect => {
                 let claims = self.user_info_with(&http, tokens).await;
                 if let Some(t) = trace {
-                    t.push(userinfo_step(self, &claims, t));
+                    let dpop = self.dpop_key_of(tokens.subject.as_str()).is_some();
+                    t.push(userinfo_step(self, &claims, t, dpop));
                 }
                 let claims = claims?;
                 let picture = claims
@@ -433,7 +462,7 @@ impl Provider {
         callback: &ValidatedCallback,
     ) -> Result<Tokens, Error> {
         let http = self.http.with_trace(&pending.trace);
-        let response = self
+        let request = self
             .client
             .exchange_code(callback.code().clone())
             .map_err(|e| Error::Config(e.to_string()))?
@@ -441,10 +470,26 @@ impl Provider {
             // RFC 6749 §4.1.3: the same redirect URI as in the authorization request.
             .set_redirect_uri(std::borrow::Cow::Owned(RedirectUrl::from_url(
                 pending.redirect_uri.clone(),
-            )))
-            .request_async(&http)
-            .await
-            .map_err(token_error);
+            )));
+        // RFC 9449 §5: with a DPoP key, the request carries a proof and the answer must be
+        // a DPoP token.
+        let (response, dpop) = match &pending.dpop_key {
+            Some(key) => {
+                let client = self.dpop_client(&http, key, "token");
+                let r = request.request_async(&client).await.map_err(token_error);
+                let r = r
+                    .map_err(|e| crate::dpop::typed_refusal(e, "token"))
+                    .and_then(|t| {
+                        crate::dpop::check_token_type(&t, "token")?;
+                        Ok(t)
+                    });
+                (r, Some((key, client.outcome())))
+            }
+            None => (
+                request.request_async(&http).await.map_err(token_error),
+                None,
+            ),
+        };
         let path = self
             .metadata
             .token_endpoint()
@@ -457,6 +502,11 @@ impl Provider {
                 .param("redirect_uri", pending.redirect_uri.as_str())
                 .param("client_id", self.config.client_id.clone())
                 .param("code_verifier", NEVER_SHOWN)
+                .params(
+                    dpop.as_ref()
+                        .map(|(k, o)| crate::dpop::trace::proof_param(k, o))
+                        .unwrap_or_default(),
+                )
                 .http(pending.trace.take_http())
                 .check(Check::new(
                     "the provider accepted the code and the PKCE verifier",
@@ -464,11 +514,20 @@ impl Provider {
                     response.is_ok(),
                     response.as_ref().err().map(|e| e.to_string()),
                 ))
+                .checks(
+                    dpop.as_ref()
+                        .map(|_| crate::dpop::trace::bound_check(&response)),
+                )
                 .note("Tokens come back to the core only, never through a browser URL."),
         );
         let response = response?;
-        self.verify_token_response(&response, Some(&pending.nonce), None, Some(&pending.trace))
-            .await
+        let tokens = self
+            .verify_token_response(&response, Some(&pending.nonce), None, Some(&pending.trace))
+            .await?;
+        if let Some(key) = &pending.dpop_key {
+            self.dpop.keep_key(tokens.subject.as_str(), key);
+        }
+        Ok(tokens)
     }
 
     /// Check a token endpoint response and keep what it holds. `nonce` is the sign-in's
@@ -630,13 +689,25 @@ impl Provider {
             .client
             .user_info(tokens.access_token.clone(), Some(tokens.subject.clone()))
             .map_err(|e| Error::Config(e.to_string()))?;
-        request.request_async(http).await.map_err(|e| match e {
+        let map = |e: UserInfoError<crate::HttpError>| match e {
             UserInfoError::ClaimsVerification(
                 openidconnect::ClaimsVerificationError::InvalidSubject(_),
             ) => Error::SubjectMismatch,
             UserInfoError::Request(source) => Error::http("userinfo", source),
             other => Error::UserInfo(other.to_string()),
-        })
+        };
+        // RFC 9449 §7.1: a DPoP-bound access token goes with a proof (and `ath`).
+        match self.dpop_key_of(tokens.subject.as_str()) {
+            Some(key) => {
+                let client = self.dpop_client(http, &key, "userinfo");
+                let result = request.request_async(&client).await.map_err(map);
+                match client.outcome().failure {
+                    Some(e) if result.is_err() => Err(e.into()),
+                    _ => result,
+                }
+            }
+            None => request.request_async(http).await.map_err(map),
+        }
     }
 
     /// RFC 6750 §2.1: GET the user API of a plain OAuth 2.0 provider with the access token.
@@ -726,14 +797,23 @@ impl Provider {
 type UserInfo = UserInfoClaims<EmptyAdditionalClaims, CoreGenderClaim>;
 
 /// The userinfo step of the flow record (OIDC Core §5.3).
-fn userinfo_step(provider: &Provider, claims: &Result<UserInfo, Error>, t: &FlowTrace) -> FlowStep {
+fn userinfo_step(
+    provider: &Provider,
+    claims: &Result<UserInfo, Error>,
+    t: &FlowTrace,
+    dpop: bool,
+) -> FlowStep {
     let path = provider
         .client
         .user_info_url()
         .map(|u| u.url().path().to_owned())
         .unwrap_or_default();
+    let scheme = if dpop { "DPoP" } else { "Bearer" };
     FlowStep::new(Party::App, Party::Userinfo, &format!("GET {path}"))
-        .param("Authorization", format!("Bearer {NEVER_SHOWN}"))
+        .param("Authorization", format!("{scheme} {NEVER_SHOWN}"))
+        .params(
+            (scheme == "DPoP").then(|| crate::flow::Param::new("DPoP", "proof with ath (ES256)")),
+        )
         .http(t.take_http())
         .check(Check::new(
             "userinfo sub equals the ID token's sub",
