@@ -115,10 +115,15 @@ fn to_revoke(
     Some(StoredSession {
         provider_id: provider.config().id.clone(),
         issuer: provider.issuer().to_owned(),
-        subject: String::new(),
+        // The subject finds this run's DPoP key (RFC 9449) when nothing was kept.
+        subject: kept
+            .map(|k| k.subject.clone())
+            .or_else(|| tokens.map(|t| t.subject.as_str().to_owned()))
+            .unwrap_or_default(),
         refresh_token,
         access_token,
         id_token: None,
+        dpop_key: kept.and_then(|k| k.dpop_key.clone()),
     })
 }
 

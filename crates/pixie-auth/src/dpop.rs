@@ -188,12 +188,18 @@ impl crate::provider::Provider {
     }
 
     /// A client that adds proofs with `key` to the requests of `http`.
-    pub(crate) fn dpop_client<'a>(
-        &'a self,
-        http: &'a crate::HttpClient,
-        key: &'a DpopKey,
+    pub(crate) fn dpop_client(
+        &self,
+        http: &crate::HttpClient,
+        key: &DpopKey,
         endpoint: &'static str,
-    ) -> client::DpopClient<'a> {
-        client::DpopClient::new(http, key, &self.dpop, &self.clock, endpoint)
+    ) -> client::DpopClient {
+        client::DpopClient::new(
+            http.clone(),
+            key.clone(),
+            self.dpop.clone(),
+            self.clock.clone(),
+            endpoint,
+        )
     }
 }

@@ -275,7 +275,7 @@ pub struct Provider {
     /// `kid` (key rotation).
     pub(crate) jwks: std::sync::RwLock<CoreJsonWebKeySet>,
     /// DPoP nonces per server and this run's account keys (RFC 9449).
-    pub(crate) dpop: crate::dpop::DpopState,
+    pub(crate) dpop: Arc<crate::dpop::DpopState>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -480,7 +480,7 @@ impl Provider {
             http,
             clock: Arc::new(Utc::now),
             jwks: std::sync::RwLock::new(metadata_jwks),
-            dpop: crate::dpop::DpopState::default(),
+            dpop: Arc::default(),
         };
         // RFC 9126 §5: `par` and the provider's metadata must agree before any sign-in.
         provider.par_endpoint()?;

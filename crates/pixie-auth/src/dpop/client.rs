@@ -6,7 +6,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use openidconnect::http::{HeaderValue, StatusCode, header};
 use openidconnect::{AsyncHttpClient, HttpRequest, HttpResponse};
@@ -28,22 +28,23 @@ pub struct DpopOutcome {
     pub htu: Option<String>,
 }
 
-/// One request path with DPoP. Borrowed for the duration of a call.
-pub struct DpopClient<'a> {
-    http: &'a HttpClient,
-    key: &'a DpopKey,
-    state: &'a DpopState,
-    clock: &'a Clock,
+/// One request path with DPoP. Owns (cheap clones of) what it needs, so the futures of
+/// `openidconnect`'s requests through it are `Send` and `'static`-friendly.
+pub struct DpopClient {
+    http: HttpClient,
+    key: DpopKey,
+    state: Arc<DpopState>,
+    clock: Clock,
     endpoint: &'static str,
     outcome: Mutex<DpopOutcome>,
 }
 
-impl<'a> DpopClient<'a> {
+impl DpopClient {
     pub(crate) fn new(
-        http: &'a HttpClient,
-        key: &'a DpopKey,
-        state: &'a DpopState,
-        clock: &'a Clock,
+        http: HttpClient,
+        key: DpopKey,
+        state: Arc<DpopState>,
+        clock: Clock,
         endpoint: &'static str,
     ) -> Self {
         Self {
@@ -112,7 +113,7 @@ impl<'a> DpopClient<'a> {
         }
         let nonce = self.state.nonce(origin);
         let jwt = proof(
-            self.key,
+            &self.key,
             &ProofFor {
                 method: request.method().as_str(),
                 uri: url,
@@ -212,7 +213,7 @@ fn proof_refusal(response: &HttpResponse, endpoint: &'static str) -> Option<Dpop
     })
 }
 
-impl<'c, 'a: 'c> AsyncHttpClient<'c> for DpopClient<'a> {
+impl<'c> AsyncHttpClient<'c> for DpopClient {
     type Error = HttpError;
     type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, HttpError>> + Send + 'c>>;
 
