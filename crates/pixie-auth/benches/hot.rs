@@ -63,8 +63,9 @@ fn id_token(c: &mut Criterion) {
             .await
             .expect("redirect");
         let cb = pending.validate_callback(&redirect).expect("callback");
-        let tokens = provider.exchange(&pending, &cb).await.expect("tokens");
-        (idp, provider, tokens.id_token.expect("id token"), nonce)
+        let tokens = provider.exchange(pending, &cb).await.expect("tokens");
+        let token = tokens.id_token.expect("id token").secret().clone();
+        (idp, provider, token, nonce)
     });
     assert!(provider.verify_id_token(&token, Some(&nonce)).is_ok());
     c.bench_function("verify_id_token (RS256, cached JWKS)", |b| {

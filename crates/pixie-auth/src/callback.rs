@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use openidconnect::AuthorizationCode;
+use openidconnect::{AuthorizationCode, CsrfToken};
 use subtle::ConstantTimeEq;
 use url::Url;
 
@@ -11,20 +11,27 @@ use url::Url;
 pub const MAX_CALLBACK_LEN: usize = 8 * 1024;
 
 /// A redirect that matched the pending sign-in's URI, `state` and issuer and carries a code.
-/// Only [`validate_callback`] constructs it.
+/// Only [`validate_callback`] constructs it, and it belongs to the sign-in whose `state` it
+/// matched: [`crate::Provider::exchange`] takes it only with that one.
 pub struct ValidatedCallback {
     code: AuthorizationCode,
+    state: CsrfToken,
 }
 
 impl ValidatedCallback {
     pub(crate) fn code(&self) -> &AuthorizationCode {
         &self.code
     }
+
+    /// RFC 6749 §10.12: whether this answer came back with `state` (constant-time).
+    pub(crate) fn belongs_to(&self, state: &str) -> bool {
+        bool::from(self.state.secret().as_bytes().ct_eq(state.as_bytes()))
+    }
 }
 
 impl std::fmt::Debug for ValidatedCallback {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ValidatedCallback { code: [redacted] }")
+        f.write_str("ValidatedCallback { code: [redacted], state: [redacted] }")
     }
 }
 
@@ -150,6 +157,7 @@ pub fn validate_callback(
     match params.remove("code") {
         Some(code) if !code.is_empty() => Ok(ValidatedCallback {
             code: AuthorizationCode::new(code),
+            state: CsrfToken::new(expect.state.to_owned()),
         }),
         _ => Err(CallbackError::MissingCode),
     }

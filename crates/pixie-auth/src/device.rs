@@ -29,8 +29,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use openidconnect::SubjectIdentifier;
-use openidconnect::core::CoreTokenResponse;
 use url::Url;
 
 pub use authorization::{DEFAULT_INTERVAL, MAX_DEVICE_WAIT, MAX_USER_CODE};
@@ -40,8 +38,9 @@ pub use poll::{DEVICE_CODE_GRANT, SLOW_DOWN_STEP};
 
 use crate::flow::{Check, FlowStep, FlowTrace, NEVER_SHOWN, Party, short};
 use crate::http::is_allowed_url;
-use crate::provider::Protocol;
-use crate::{Error, Provider, SignedIn, Tokens};
+use crate::id_token::Expect;
+use crate::settings::Protocol;
+use crate::{Error, Provider, SignedIn};
 use authorization::{DeviceCode, read_authorization};
 
 /// Polling state that survives a cancelled poll: the interval (raised by `slow_down`) and
@@ -222,16 +221,13 @@ impl Provider {
             scopes.insert(0, "openid".into());
         }
         let scope = scopes.join(" ");
-        let mut body = vec![
-            ("client_id", self.config.client_id.as_str()),
-            ("scope", scope.as_str()),
-        ];
-        // RFC 6749 §2.3.1: a provider that hands desktop apps a (non-confidential) secret
-        // gets it in the body (Google's device clients).
-        if let Some(secret) = &self.config.client_secret {
-            body.push(("client_secret", secret.secret().as_str()));
-        }
-        let request = wire::form_post(&endpoint, &body)
+        // RFC 8628 §3.1: the client authentication of RFC 6749 §3.2.1, as at the token
+        // endpoint (a provider may hand desktop apps a non-confidential secret: Google).
+        let request = self
+            .client_form(
+                &endpoint,
+                &[("client_id", &self.config.client_id), ("scope", &scope)],
+            )
             .map_err(|e| Error::http("device authorization", e))?;
         let response = http.execute(request).await;
         let mut step = FlowStep::new(
@@ -334,61 +330,12 @@ impl Provider {
         pending: &PendingDeviceSignIn,
     ) -> Result<SignedIn, Error> {
         let response = self.poll_for_tokens(pending).await?;
-        let mut tokens = self.verify_device_tokens(&response, &pending.trace).await?;
-        let (profile, picture_error) = self
-            .load_profile_traced(&tokens, Some(&pending.trace))
+        // The code flow's checks with one difference: RFC 8628 §3.1 has no nonce parameter,
+        // so none was sent and none is compared (OIDC Core §3.1.3.7 step 11 applies "if a
+        // nonce value was sent"); the ID token itself is still required (§3.1.3.3).
+        let tokens = self
+            .verify_token_response(&response, Expect::Device, Some(&pending.trace))
             .await?;
-        if self.config.protocol == Protocol::Oauth2 {
-            // OAuth 2.0: the account is the one the user API named (as in `complete`).
-            tokens.subject = SubjectIdentifier::new(profile.subject.clone());
-        }
-        Ok(SignedIn {
-            profile,
-            tokens,
-            picture_error,
-        })
-    }
-
-    /// The token response's checks for the device flow: the code flow's, with one
-    /// difference. OIDC Core §3.1.3.7 step 11 compares a nonce only "if a nonce value was
-    /// sent in the Authentication Request"; RFC 8628 §3.1 has no nonce parameter, so none
-    /// was sent and none is compared (a nonce claim, if present, is ignored). Everything else
-    /// — the ID token's presence, iss, aud, azp, signature, exp, iat, at_hash — is checked
-    /// by the same code as the code flow.
-    async fn verify_device_tokens(
-        &self,
-        response: &CoreTokenResponse,
-        trace: &FlowTrace,
-    ) -> Result<Tokens, Error> {
-        use openidconnect::TokenResponse;
-        if self.config.protocol == Protocol::Oauth2 {
-            return self
-                .verify_token_response(response, None, None, Some(trace))
-                .await;
-        }
-        // OIDC Core §3.1.3.3 (applied to this grant): the account is named by a signed ID
-        // token. `verify_token_response` without a nonce would accept its absence (a refresh,
-        // §12.2), so it is required here first.
-        let result = if response.id_token().is_none() {
-            Err(Error::IdToken("the token response has no id_token".into()))
-        } else {
-            self.verify_token_response(response, None, None, None).await
-        };
-        let checks = crate::signin::id_token_checks(response, &result)
-            .into_iter()
-            .map(|c| {
-                if c.spec == "OIDC Core §3.1.3.7 step 11" {
-                    Check::new(
-                        "no nonce to compare: the device flow sends none",
-                        "OIDC Core §3.1.3.7 step 11, RFC 8628 §3.1",
-                        c.ok,
-                        c.detail,
-                    )
-                } else {
-                    c
-                }
-            });
-        trace.push(FlowStep::new(Party::App, Party::App, "Check the ID token").checks(checks));
-        result
+        self.signed_in(tokens, &pending.trace).await
     }
 }

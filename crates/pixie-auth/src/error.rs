@@ -4,6 +4,7 @@ use crate::callback::CallbackError;
 use crate::device::DeviceError;
 use crate::dpop::DpopError;
 use crate::http::HttpError;
+use crate::id_token::IdTokenError;
 use crate::par::ParError;
 
 #[derive(Debug, thiserror::Error)]
@@ -29,8 +30,9 @@ pub enum Error {
     },
     #[error("the token response could not be used: {0}")]
     TokenResponse(String),
+    /// OIDC Core §3.1.3.7: the step the ID token failed.
     #[error("the ID token is not valid: {0}")]
-    IdToken(String),
+    IdToken(#[from] IdTokenError),
     #[error("the userinfo response could not be used: {0}")]
     UserInfo(String),
     #[error("the userinfo response is about another account (sub differs from the ID token)")]

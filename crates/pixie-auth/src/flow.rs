@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 mod mermaid;
+pub(crate) mod steps;
 mod svg;
 
 pub use mermaid::to_mermaid;

@@ -2,7 +2,8 @@
 //! provider should show its account chooser instead of silently reusing the browser's
 //! session; when an account is signed in again, the provider can be told which one.
 
-use crate::provider::{Protocol, Provider};
+use crate::provider::Provider;
+use crate::settings::Protocol;
 
 /// What the authorization request says about the account (OIDC Core §3.1.2.1 `prompt` and
 /// `login_hint`; GitHub's `prompt=select_account`).

@@ -11,7 +11,7 @@
 //! // open pending.authorization_url() in the system browser, wait for the redirect ...
 //! # let redirect = String::new();
 //! let callback = pending.validate_callback(&redirect)?;
-//! let signed_in = provider.complete(&pending, &callback).await?;
+//! let signed_in = provider.complete(pending, &callback).await?;
 //! println!("hello {}", signed_in.profile.name);
 //! # Ok(()) }
 //! ```
@@ -24,28 +24,35 @@ pub mod error;
 pub mod flow;
 pub mod hints;
 pub mod http;
+pub mod id_token;
+mod jwt;
 pub mod logout;
 pub mod loopback;
 pub mod mixup;
 pub mod par;
 pub mod picture;
+pub mod profile;
 pub mod provider;
 pub mod proxy;
 pub mod qr;
 pub mod random;
 pub mod session;
+pub mod settings;
 pub mod signin;
+pub mod tokens;
 
 pub use callback::{CallbackError, ValidatedCallback};
 pub use device::{DeviceError, PendingDeviceSignIn};
-pub use dpop::{DpopError, DpopKey, DpopMode};
 pub use error::Error;
 pub use flow::{FlowStep, FlowTrace};
 pub use hints::SignInHints;
 pub use http::{HttpClient, HttpError};
+pub use id_token::{IdTokenCheck, IdTokenError};
 pub use logout::{LogoutHint, PendingLogout};
-pub use par::{ParError, ParMode};
-pub use provider::{Provider, ProviderConfig};
+pub use profile::Profile;
+pub use provider::Provider;
 pub use proxy::ProxySettings;
 pub use session::StoredSession;
-pub use signin::{PendingSignIn, Profile, SignedIn, Tokens};
+pub use settings::{Endpoints, Protocol, ProviderConfig, RedirectMode};
+pub use signin::{PendingSignIn, SignedIn};
+pub use tokens::{IdToken, Tokens};

@@ -10,8 +10,6 @@
 //!   whole ID token (signed, already expired or not: name, email and subject are readable by
 //!   whoever sees the URL: the browser's history and the provider).
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use openidconnect::core::CoreIdToken;
 use openidconnect::{ClientId, CsrfToken, LogoutRequest, PostLogoutRedirectUrl};
 use serde::{Deserialize, Serialize};
@@ -85,10 +83,9 @@ impl PendingLogout {
 /// The `login_hint` claim of a compact ID token, read without verification: it is Pixie's
 /// own token from the keyring, and the value is only a hint the provider checks itself.
 fn login_hint_claim(id_token: &str) -> Option<String> {
-    let payload = id_token.split('.').nth(1)?;
-    let json = URL_SAFE_NO_PAD.decode(payload).ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&json).ok()?;
-    claims.get("login_hint")?.as_str().map(str::to_owned)
+    crate::jwt::Jwt::decode(id_token)?
+        .claim("login_hint")
+        .map(str::to_owned)
 }
 
 impl Provider {

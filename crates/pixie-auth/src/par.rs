@@ -3,19 +3,18 @@
 //! `request_uri` it got back. The pending sign-in is the same one, checked by the same
 //! callback validator.
 
-use base64::Engine;
-use openidconnect::AuthType;
-use openidconnect::http::{HeaderValue, Method, StatusCode, header};
-use openidconnect::{HttpRequest, HttpResponse};
+use openidconnect::HttpResponse;
+use openidconnect::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::Error;
+use crate::flow::steps::trace_opening;
 use crate::flow::{Check, FlowStep, Party, short};
 use crate::hints::SignInHints;
 use crate::http::is_allowed_url;
 use crate::provider::Provider;
-use crate::signin::{PendingSignIn, trace_opening};
+use crate::signin::PendingSignIn;
 
 /// When to push the authorization request, per provider in `providers.toml` (`par = "…"`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,44 +167,15 @@ impl Provider {
             .query_pairs()
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
-        let mut form = url::form_urlencoded::Serializer::new(String::new());
-        let mut basic = None;
-        for (k, v) in &params {
-            form.append_pair(k, v);
-        }
         // RFC 9126 §2.1: client authentication as for the token endpoint (a public client
-        // is named by the `client_id` already in the body, RFC 6749 §2.3).
-        if let Some(secret) = &self.config.client_secret {
-            match self.client.auth_type() {
-                AuthType::BasicAuth => {
-                    // RFC 6749 §2.3.1: each part form-encoded before Basic encoding.
-                    let enc = |s: &str| {
-                        url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
-                    };
-                    let pair = format!("{}:{}", enc(&self.config.client_id), enc(secret.secret()));
-                    basic = Some(base64::engine::general_purpose::STANDARD.encode(pair));
-                }
-                _ => {
-                    form.append_pair("client_secret", secret.secret());
-                }
-            }
-        }
-        let mut request = HttpRequest::new(form.finish().into_bytes());
-        *request.method_mut() = Method::POST;
-        *request.uri_mut() = endpoint.as_str().parse().map_err(|_| {
-            Error::Config("the pushed authorization request endpoint is not a URL".into())
-        })?;
-        let headers = request.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/x-www-form-urlencoded"),
-        );
-        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-        if let Some(b) = basic {
-            let value = HeaderValue::from_str(&format!("Basic {b}"))
-                .map_err(|_| Error::Config("the client secret is not a header value".into()))?;
-            headers.insert(header::AUTHORIZATION, value);
-        }
+        // is named by the `client_id` already among the parameters, RFC 6749 §2.3).
+        let fields: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let request = self
+            .client_form(endpoint, &fields)
+            .map_err(|e| Error::http("pushed authorization request", e))?;
         let http = self.http.with_trace(&pending.trace);
         let result = http
             .execute(request)

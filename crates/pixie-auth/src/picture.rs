@@ -7,11 +7,10 @@ use std::io::Cursor;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
-use openidconnect::HttpRequest;
 use url::Url;
 
 use crate::Error;
-use crate::http::{HttpClient, PICTURE_LIMIT, is_allowed_url};
+use crate::http::{HttpClient, PICTURE_LIMIT, Request, is_allowed_url};
 use crate::proxy::is_loopback_host;
 
 /// Largest width and height decoded, read from the image header before decoding.
@@ -104,20 +103,13 @@ pub fn shrink_picture(bytes: &[u8]) -> Result<Vec<u8>, Error> {
 pub async fn fetch_picture(http: &HttpClient, url: &str, issuer: &str) -> Result<String, Error> {
     let url = Url::parse(url).map_err(|_| Error::Picture("not a URL".into()))?;
     check_picture_url(&url, issuer)?;
-    let request = HttpRequest::new(Vec::new());
-    let (mut parts, body) = request.into_parts();
-    parts.method = openidconnect::http::Method::GET;
-    parts.uri = url
-        .as_str()
-        .parse()
+    let request = Request::get(&url)
+        .accept("image/png,image/jpeg,image/webp,image/gif")
+        .build()
         .map_err(|_| Error::Picture("not a URL".into()))?;
-    parts.headers.insert(
-        openidconnect::http::header::ACCEPT,
-        openidconnect::http::HeaderValue::from_static("image/png,image/jpeg,image/webp,image/gif"),
-    );
     let response = http
         .with_body_limit(PICTURE_LIMIT)
-        .execute(HttpRequest::from_parts(parts, body))
+        .execute(request)
         .await
         .map_err(|e| Error::Picture(e.to_string()))?;
     if !response.status().is_success() {

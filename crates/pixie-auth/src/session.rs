@@ -1,55 +1,41 @@
 //! After the sign-in: what is kept between runs, refreshing it (RFC 6749 §6, OIDC Core §12),
 //! and revoking it (RFC 7009). Signing out at the provider is [`crate::logout`].
 
-use openidconnect::http::{HeaderValue, Method, header};
-use openidconnect::{HttpRequest, RefreshToken, SubjectIdentifier};
+use openidconnect::{AccessToken, RefreshToken, SubjectIdentifier};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
+use crate::id_token::Expect;
 use crate::provider::Provider;
-use crate::signin::{Tokens, token_error};
+use crate::settings::Protocol;
+use crate::signin::token_error;
+use crate::tokens::{IdToken, Tokens};
 
 /// What Pixie keeps in the OS keyring for one account: enough to get new access tokens
-/// without the browser, and to ask the provider to end the session. Its `Debug` shows no
-/// secret; it is serialised only into the keyring.
-#[derive(Clone, Serialize, Deserialize)]
+/// without the browser, and to ask the provider to end the session. Every secret in it is a
+/// type whose `Debug` shows no value; it is serialised only into the keyring.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StoredSession {
+    /// The provider's id in Pixie's settings.
     pub provider_id: String,
+    /// The provider's issuer; a session is used only with the same one.
     pub issuer: String,
+    /// The account (`sub`).
     pub subject: String,
     /// RFC 6749 §6. `None` for a provider that issues none (then `access_token` is kept).
     #[serde(default)]
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<RefreshToken>,
     /// Kept only when the provider issued no refresh token and an access token that does not
     /// expire (GitHub OAuth apps: valid until revoked). Checked at the user API on restore.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_token: Option<String>,
-    /// Compact ID token, used as `id_token_hint` at sign-out.
-    pub id_token: Option<String>,
+    pub access_token: Option<AccessToken>,
+    /// The ID token, sent as `id_token_hint` at sign-out.
+    #[serde(default, deserialize_with = "IdToken::lenient")]
+    pub id_token: Option<IdToken>,
     /// The account's DPoP key (RFC 9449): its tokens work only with it. Kept here, in the
     /// keyring, and nowhere else.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_key: Option<crate::dpop::DpopKey>,
-}
-
-impl std::fmt::Debug for StoredSession {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoredSession")
-            .field("provider_id", &self.provider_id)
-            .field("issuer", &self.issuer)
-            .field("subject", &self.subject)
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| "[redacted]"),
-            )
-            .field(
-                "access_token",
-                &self.access_token.as_ref().map(|_| "[redacted]"),
-            )
-            .field("id_token", &self.id_token.as_ref().map(|_| "[redacted]"))
-            .field("dpop_key", &self.dpop_key.as_ref().map(|_| "[redacted]"))
-            .finish()
-    }
 }
 
 impl StoredSession {
@@ -63,13 +49,12 @@ impl StoredSession {
         // RFC 6749 §6: a refresh response may omit the refresh token; the old one stays valid.
         let refresh = tokens
             .refresh_token
-            .as_ref()
-            .map(|r| r.secret().clone())
+            .clone()
             .or_else(|| previous.and_then(|p| p.refresh_token.clone()));
         // RFC 6749 §5.1: no `expires_in` and no refresh token: the access token is the
         // session (GitHub OAuth apps document theirs as valid until revoked).
         let access = match (&refresh, tokens.expires_at) {
-            (None, None) => Some(tokens.access_token.secret().clone()),
+            (None, None) => Some(tokens.access_token.clone()),
             _ => None,
         };
         if refresh.is_none() && access.is_none() {
@@ -83,8 +68,7 @@ impl StoredSession {
             access_token: access,
             id_token: tokens
                 .id_token
-                .as_ref()
-                .map(|t| t.to_string())
+                .clone()
                 .or_else(|| previous.and_then(|p| p.id_token.clone())),
             // RFC 9449 §5: the key the tokens are bound to, through every refresh.
             dpop_key: provider
@@ -113,12 +97,12 @@ impl Provider {
                 description: Some("the session belongs to another issuer".into()),
             });
         }
-        let Some(refresh_token) = session.refresh_token.clone().map(RefreshToken::new) else {
+        let Some(refresh_token) = &session.refresh_token else {
             return self.resume(session).await;
         };
         let request = self
             .client
-            .exchange_refresh_token(&refresh_token)
+            .exchange_refresh_token(refresh_token)
             .map_err(|e| Error::Config(e.to_string()))?;
         // RFC 9449 §5: a refresh token bound to a key is used with a proof from it, and the
         // new access token must again be a DPoP one.
@@ -140,7 +124,7 @@ impl Provider {
         };
         let subject = SubjectIdentifier::new(session.subject.clone());
         let tokens = self
-            .verify_token_response(&response, None, Some(&subject), None)
+            .verify_token_response(&response, Expect::Refresh(&subject), None)
             .await?;
         if let Some(key) = &session.dpop_key {
             self.dpop.keep_key(tokens.subject.as_str(), key);
@@ -158,7 +142,7 @@ impl Provider {
             });
         };
         let tokens = Tokens {
-            access_token: openidconnect::AccessToken::new(access.clone()),
+            access_token: access.clone(),
             refresh_token: None,
             id_token: None,
             expires_at: None,
@@ -169,7 +153,7 @@ impl Provider {
         }
         // Only the check: the caller loads the profile (and picture) with the tokens.
         match self.config().protocol {
-            crate::provider::Protocol::Oauth2 => {
+            Protocol::Oauth2 => {
                 let response = self.user_api(&self.http, &tokens.access_token).await?;
                 if response.status() == openidconnect::http::StatusCode::UNAUTHORIZED {
                     return Err(Error::TokenRejected {
@@ -181,7 +165,7 @@ impl Provider {
                 }
                 self.user_api_answer(&response, &tokens)?;
             }
-            crate::provider::Protocol::OpenidConnect => {
+            Protocol::OpenidConnect => {
                 self.user_info(&tokens).await?;
             }
         }
@@ -198,33 +182,16 @@ impl Provider {
         // RFC 7009 §2.1: the refresh token (which takes the grant with it), else the kept
         // access token.
         let (token, hint) = match (&session.refresh_token, &session.access_token) {
-            (Some(r), _) => (r.as_str(), "refresh_token"),
-            (None, Some(a)) => (a.as_str(), "access_token"),
+            (Some(r), _) => (r.secret(), "refresh_token"),
+            (None, Some(a)) => (a.secret(), "access_token"),
             (None, None) => return Ok(false),
         };
-        let body = {
-            let mut form = url::form_urlencoded::Serializer::new(String::new());
-            form.append_pair("token", token)
-                .append_pair("token_type_hint", hint)
-                .append_pair("client_id", &self.config.client_id);
-            if let Some(secret) = &self.config.client_secret {
-                form.append_pair("client_secret", secret.secret());
-            }
-            form.finish()
-        };
-        let mut request = HttpRequest::new(body.into_bytes());
-        *request.method_mut() = Method::POST;
-        *request.uri_mut() = endpoint
-            .url()
-            .as_str()
-            .parse()
-            .map_err(|_| Error::Config("revocation endpoint is not a URL".into()))?;
-        let headers = request.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/x-www-form-urlencoded"),
-        );
-        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        let request = self
+            .client_form(
+                endpoint.url(),
+                &[("token", token), ("token_type_hint", hint)],
+            )
+            .map_err(|e| Error::http("revocation", e))?;
         // RFC 9449 §4: the request of a DPoP client carries a proof of its key.
         let key = session
             .dpop_key

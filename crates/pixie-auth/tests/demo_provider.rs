@@ -66,7 +66,7 @@ async fn happy_path_signs_in_with_name_email_and_picture() {
         .validate_callback(&redirect)
         .expect("redirect is ours");
     let done = provider
-        .complete(&pending, &callback)
+        .complete(pending, &callback)
         .await
         .expect("signed in");
     assert_eq!(done.profile.name, "Katherine Johnson");
@@ -106,7 +106,7 @@ async fn a_redirect_with_another_sign_ins_state_is_refused() {
     // And the genuine pending sign-in still completes.
     let cb = first.validate_callback(&redirect).unwrap();
     provider
-        .complete(&first, &cb)
+        .complete(first, &cb)
         .await
         .expect("first still works");
 }
@@ -115,16 +115,34 @@ async fn a_redirect_with_another_sign_ins_state_is_refused() {
 async fn a_replayed_code_is_refused_by_the_provider() {
     let (idp, provider) = setup().await;
     let pending = provider.start_sign_in().unwrap();
-    let cb = pending
-        .validate_callback(&redirect_for(&pending).await)
-        .unwrap();
-    provider.exchange(&pending, &cb).await.expect("first use");
+    let redirect = redirect_for(&pending).await;
+    let cb = pending.validate_callback(&redirect).unwrap();
+    // The core spends the pending sign-in on its exchange (its verifier goes once); the
+    // replay is an attacker's, sent by hand with the stolen code.
+    provider.exchange(pending, &cb).await.expect("first use");
     assert_eq!(idp.live_refresh_families(), 1);
-    let err = provider.exchange(&pending, &cb).await.unwrap_err();
-    assert!(
-        matches!(&err, Error::TokenRejected { error, .. } if error == "invalid_grant"),
-        "{err:?}"
-    );
+    let code = Url::parse(&redirect)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let token_url = provider.metadata().token_endpoint().unwrap().url().clone();
+    let replay = reqwest::Client::new()
+        .post(token_url)
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", PIXIE_REDIRECT_URI),
+            ("client_id", pixie_dev_idp::PIXIE_CLIENT_ID),
+            ("code_verifier", &"v".repeat(43)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 400);
+    let body: serde_json::Value = serde_json::from_slice(&replay.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["error"], "invalid_grant");
     // RFC 6749 §4.1.2: the provider revoked what the first use issued.
     assert_eq!(idp.live_refresh_families(), 0);
 }
@@ -150,7 +168,7 @@ async fn a_wrong_verifier_is_refused_by_the_provider() {
     let cb = pending
         .validate_callback(&browser(&tampered, "allow", None).await)
         .unwrap();
-    let err = provider.complete(&pending, &cb).await.unwrap_err();
+    let err = provider.complete(pending, &cb).await.unwrap_err();
     assert_eq!(err.code(), "token_rejected", "{err:?}");
 }
 
@@ -162,7 +180,7 @@ async fn an_expired_code_is_refused() {
         .validate_callback(&redirect_for(&pending).await)
         .unwrap();
     idp.clock().advance(Duration::from_secs(61));
-    let err = provider.complete(&pending, &cb).await.unwrap_err();
+    let err = provider.complete(pending, &cb).await.unwrap_err();
     assert!(
         matches!(&err, Error::TokenRejected { error, .. } if error == "invalid_grant"),
         "{err:?}"
@@ -181,7 +199,7 @@ async fn an_id_token_with_another_nonce_is_refused() {
     let cb = pending
         .validate_callback(&browser(&tampered, "allow", None).await)
         .unwrap();
-    let err = provider.complete(&pending, &cb).await.unwrap_err();
+    let err = provider.complete(pending, &cb).await.unwrap_err();
     assert_eq!(err.code(), "id_token_invalid", "{err:?}");
     assert!(err.to_string().contains("nonce"), "{err}");
 }
@@ -197,7 +215,7 @@ async fn an_expired_id_token_is_refused() {
     let cb = pending
         .validate_callback(&redirect_for(&pending).await)
         .unwrap();
-    let err = provider.complete(&pending, &cb).await.unwrap_err();
+    let err = provider.complete(pending, &cb).await.unwrap_err();
     assert_eq!(err.code(), "id_token_invalid", "{err:?}");
 }
 
@@ -235,16 +253,18 @@ async fn no_token_or_verifier_reaches_debug_logs_or_the_profile() {
         .unwrap()
         .1
         .into_owned();
-    let done = provider.complete(&pending, &cb).await.unwrap();
-    tracing::debug!(?pending, ?cb, ?done, ?provider, "state after sign-in");
+    tracing::debug!(?pending, ?cb, "before the exchange");
+    let pending_debug = format!("{pending:?}");
+    let done = provider.complete(pending, &cb).await.unwrap();
+    tracing::debug!(?cb, ?done, ?provider, "state after sign-in");
 
     let secrets = [
         done.tokens.access_token.secret().clone(),
         done.tokens.refresh_token.as_ref().unwrap().secret().clone(),
-        done.tokens.id_token.as_ref().unwrap().to_string(),
+        done.tokens.id_token.as_ref().unwrap().compact(),
         code,
     ];
-    let debug = format!("{pending:?} {cb:?} {done:?} {:?}", done.tokens);
+    let debug = format!("{pending_debug} {cb:?} {done:?} {:?}", done.tokens);
     let to_ui = serde_json::to_string(&done.profile).unwrap();
     let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(

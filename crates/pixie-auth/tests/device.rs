@@ -206,7 +206,7 @@ async fn a_person_on_another_device_signs_pixie_in() {
     for secret in [
         done.tokens.access_token.secret().clone(),
         done.tokens.refresh_token.as_ref().unwrap().secret().clone(),
-        done.tokens.id_token.as_ref().unwrap().to_string(),
+        done.tokens.id_token.as_ref().unwrap().compact(),
     ] {
         assert!(!json.contains(&secret) && !mermaid.contains(&secret));
     }

@@ -30,7 +30,7 @@ async fn sign_in(provider: &Provider) -> Result<SignedIn, Error> {
         .await
         .expect("the provider redirects back");
     let callback = pending.validate_callback(&redirect)?;
-    provider.complete(&pending, &callback).await
+    provider.complete(pending, &callback).await
 }
 
 /// What the core must answer to each defect: an error code and the plain words the window
@@ -363,7 +363,7 @@ async fn mix_up(extra: &str, attacker_iss: bool) -> (MixUp, usize) {
         match pending.validate_callback(&redirect) {
             Err(e) => MixUp::Refused(Error::from(e).code()),
             Ok(callback) => {
-                let _ = provider.complete(&pending, &callback).await;
+                let _ = provider.complete(pending, &callback).await;
                 MixUp::Accepted
             }
         }

@@ -11,8 +11,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use pixie_auth::config::{self, DEEP_LINK_REDIRECT};
+use pixie_auth::config;
 use pixie_auth::loopback::LoopbackListener;
+use pixie_auth::settings::{RedirectMode, default_redirect_uri};
 use pixie_auth::{HttpClient, Provider, ProviderConfig};
 
 struct Interop {
@@ -88,7 +89,10 @@ async fn deep_link_sign_in_refresh_revoke_and_logout() {
     let auth = pending.authorization_url().to_string();
     let redirect = person(&i, &["login", &auth, "--user", "ada"]).remove(0);
     assert!(
-        redirect.starts_with(&format!("{DEEP_LINK_REDIRECT}/interop?")),
+        redirect.starts_with(&format!(
+            "{}?",
+            default_redirect_uri("interop", RedirectMode::DeepLink)
+        )),
         "{redirect}"
     );
     assert!(redirect.contains("iss="), "{redirect}");
@@ -96,7 +100,7 @@ async fn deep_link_sign_in_refresh_revoke_and_logout() {
         .validate_callback(&redirect)
         .expect("valid redirect");
     let done = provider
-        .complete(&pending, &callback)
+        .complete(pending, &callback)
         .await
         .expect("signed in");
     assert_eq!(done.profile.name, "Ada Lovelace");
@@ -128,7 +132,10 @@ async fn deep_link_sign_in_refresh_revoke_and_logout() {
 
     // RP-Initiated Logout: the provider sends the browser back to Pixie's logout URI.
     let logout = provider
-        .start_logout(rotated.id_token.as_deref(), "dev.pixie.app:/oauth/logout")
+        .start_logout(
+            rotated.id_token.as_ref().map(|t| t.compact()).as_deref(),
+            "dev.pixie.app:/oauth/logout",
+        )
         .expect("a logout request")
         .expect("oidc-provider has an end_session_endpoint");
     let back = person(&i, &["logout", logout.url().as_str()]).remove(0);
@@ -138,9 +145,11 @@ async fn deep_link_sign_in_refresh_revoke_and_logout() {
         "the return carries this sign-out's state"
     );
 
-    // The same redirect once more is a replay: the code is spent (RFC 6749 §4.1.2).
-    let again = provider.complete(&pending, &callback).await.unwrap_err();
-    assert_eq!(again.code(), "token_rejected", "{again:?}");
+    // The pending sign-in was spent on its exchange; the same answer offered with another
+    // sign-in is refused before any request (RFC 6749 §10.12: it is not that one's).
+    let other = provider.start_sign_in().unwrap();
+    let again = provider.complete(other, &callback).await.unwrap_err();
+    assert_eq!(again.code(), "state_mismatch", "{again:?}");
 }
 
 #[tokio::test]
@@ -181,7 +190,7 @@ async fn loopback_sign_in_answers_the_browser_and_closes() {
         "{shown:?}"
     );
     let done = provider
-        .complete(&pending, &callback)
+        .complete(pending, &callback)
         .await
         .expect("signed in");
     assert_eq!(done.profile.name, "Grace Hopper");

@@ -10,7 +10,11 @@ use pixie_dev_idp::{DevIdp, IdpConfig, PIXIE_CLIENT_ID};
 const RETURN: &str = "dev.pixie.app:/oauth/logout";
 
 async fn id_token(provider: &Provider) -> String {
-    session(provider).await.id_token.expect("an ID token")
+    session(provider)
+        .await
+        .id_token
+        .expect("an ID token")
+        .compact()
 }
 
 async fn session(provider: &Provider) -> StoredSession {
@@ -19,7 +23,7 @@ async fn session(provider: &Provider) -> StoredSession {
         .await
         .unwrap();
     let cb = pending.validate_callback(&redirect).unwrap();
-    let done = provider.complete(&pending, &cb).await.unwrap();
+    let done = provider.complete(pending, &cb).await.unwrap();
     StoredSession::from_tokens(provider, &done.tokens, None).unwrap()
 }
 
@@ -85,13 +89,13 @@ async fn only_the_return_of_this_sign_out_is_believed() {
 async fn the_id_token_goes_into_the_url_only_where_a_provider_needs_it() {
     let (_idp, provider) = with_hint(LogoutHint::ClientId).await;
     let kept = session(&provider).await;
-    let token = kept.id_token.clone().unwrap();
+    let token = kept.id_token.clone().unwrap().compact();
     let logout = provider
         .start_logout(Some(&token), RETURN)
         .unwrap()
         .unwrap();
     // No refresh token in a browser URL, ever.
-    let refresh = kept.refresh_token.as_deref().unwrap();
+    let refresh = kept.refresh_token.as_ref().unwrap().secret();
     assert!(!logout.url().as_str().contains(refresh));
     let q: std::collections::HashMap<_, _> = logout.url().query_pairs().into_owned().collect();
     assert_eq!(q["client_id"], PIXIE_CLIENT_ID);

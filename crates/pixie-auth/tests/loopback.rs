@@ -47,7 +47,7 @@ async fn a_sign_in_through_the_loopback_redirect() {
             .contains("You're signed in to Pixie. You can close this tab.")
     );
     let callback = callback.expect("the redirect belongs to the sign-in");
-    let done = provider.complete(&pending, &callback).await.unwrap();
+    let done = provider.complete(pending, &callback).await.unwrap();
     assert_eq!(done.profile.name, "Grace Hopper");
     // The listener is gone with the sign-in.
     assert!(

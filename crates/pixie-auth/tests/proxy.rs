@@ -62,7 +62,7 @@ async fn loopback_never_goes_through_a_proxy_but_the_network_does() {
         .await
         .unwrap();
     let callback = pending.validate_callback(&redirect).unwrap();
-    let done = provider.complete(&pending, &callback).await.unwrap();
+    let done = provider.complete(pending, &callback).await.unwrap();
     assert!(done.profile.picture_data_url.is_some());
 
     // The other loopback names: nothing listens there, and the proxy must not hear of it.

@@ -13,7 +13,7 @@ async fn signed_in(provider: &Provider) -> StoredSession {
         .await
         .unwrap();
     let cb = pending.validate_callback(&redirect).unwrap();
-    let done = provider.complete(&pending, &cb).await.unwrap();
+    let done = provider.complete(pending, &cb).await.unwrap();
     StoredSession::from_tokens(provider, &done.tokens, None).expect("a refresh token")
 }
 
@@ -21,7 +21,7 @@ async fn signed_in(provider: &Provider) -> StoredSession {
 async fn refresh_rotates_and_a_reused_token_revokes_the_family() {
     let (idp, provider) = common::demo(IdpConfig::default()).await;
     let first = signed_in(&provider).await;
-    assert!(!format!("{first:?}").contains(first.refresh_token.as_deref().unwrap()));
+    assert!(!format!("{first:?}").contains(first.refresh_token.as_ref().unwrap().secret()));
 
     let tokens = provider.refresh(&first).await.expect("refresh works");
     let second = StoredSession::from_tokens(&provider, &tokens, Some(&first)).unwrap();
@@ -88,7 +88,7 @@ async fn the_provider_keeps_sessions_across_a_restart_without_storing_tokens() {
 
     let file = std::fs::read_to_string(&state_file).unwrap();
     assert!(
-        !file.contains(session.refresh_token.as_deref().unwrap()),
+        !file.contains(session.refresh_token.as_ref().unwrap().secret()),
         "the state file holds no usable token"
     );
 

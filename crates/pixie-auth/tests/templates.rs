@@ -15,9 +15,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use pixie_auth::config::{self, RedirectMode};
-use pixie_auth::provider::{Metadata, Protocol};
-use pixie_auth::{Error, HttpClient, Provider};
+use pixie_auth::config;
+use pixie_auth::provider::Metadata;
+use pixie_auth::{Error, HttpClient, IdTokenError, Protocol, Provider, RedirectMode};
 use pixie_dev_idp::Keys;
 use pixie_dev_idp::faults::signed_jwt;
 use serde_json::{Value, json};
@@ -239,7 +239,7 @@ async fn microsoft_common_tenant_signs_in_with_the_tenant_issuer() {
     let redirect = authorize(&state, &pending);
     let callback = pending.validate_callback(&redirect).unwrap();
     let done = provider
-        .complete(&pending, &callback)
+        .complete(pending, &callback)
         .await
         .expect("signed in");
     assert_eq!(done.profile.name, "Megan Bowen");
@@ -258,9 +258,12 @@ async fn microsoft_tokens_from_another_tenant_or_a_forged_metadata_issuer_are_re
     let pending = provider.start_sign_in().unwrap();
     let redirect = authorize(&state, &pending);
     let callback = pending.validate_callback(&redirect).unwrap();
-    let e = provider.complete(&pending, &callback).await.unwrap_err();
+    let e = provider.complete(pending, &callback).await.unwrap_err();
     assert!(
-        matches!(e, Error::IdToken(ref m) if m.contains("tenant")),
+        matches!(
+            e,
+            Error::IdToken(IdTokenError::TenantIssuer(_) | IdTokenError::MissingTenant)
+        ),
         "{e:?}"
     );
 
@@ -412,7 +415,7 @@ async fn github_signs_in_without_openid_and_takes_the_account_from_its_user_api(
 
     let callback = pending.validate_callback(&back).unwrap();
     let done = provider
-        .complete(&pending, &callback)
+        .complete(pending, &callback)
         .await
         .expect("signed in");
     assert_eq!(done.profile.name, "The Octocat");
@@ -439,7 +442,7 @@ async fn github_signs_in_without_openid_and_takes_the_account_from_its_user_api(
     assert_eq!(resumed.subject.as_str(), "583231");
     // Revoked at github.com (settings → applications): the session is over, not "offline".
     let mut revoked = session.clone();
-    revoked.access_token = Some("gho_revoked".into());
+    revoked.access_token = Some(openidconnect::AccessToken::new("gho_revoked".into()));
     let e = provider.refresh(&revoked).await.unwrap_err();
     assert!(e.is_invalid_grant(), "{e:?}");
 }
@@ -450,7 +453,7 @@ async fn a_github_error_sent_with_http_200_is_a_refusal_not_garbage() {
     let redirect = Url::parse("http://127.0.0.1:47002/oauth/callback").unwrap();
     let (pending, back, _) = github_authorize(&state, &provider, &redirect, "expired");
     let callback = pending.validate_callback(&back).unwrap();
-    let e = provider.complete(&pending, &callback).await.unwrap_err();
+    let e = provider.complete(pending, &callback).await.unwrap_err();
     assert!(
         matches!(e, Error::TokenRejected { ref error, .. } if error == "bad_verification_code"),
         "{e:?}"

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use openidconnect::core::CoreTokenResponse;
 
-use super::wire::{error_of, fields, form_post, seconds};
+use super::wire::{error_of, fields, seconds};
 use super::{DeviceError, PendingDeviceSignIn};
 use crate::flow::{Check, FlowStep, FlowTrace, NEVER_SHOWN, Party, short};
 use crate::{Error, HttpError, Provider};
@@ -110,19 +110,13 @@ impl Provider {
         let Some(token_url) = self.metadata.token_endpoint() else {
             return Outcome::End(Error::Config("the provider has no token endpoint".into()));
         };
-        let client_id = self.config.client_id.as_str();
-        let mut body = vec![
+        // RFC 8628 §3.4: client authentication as for any token request (RFC 6749 §3.2.1;
+        // a public client names itself with `client_id`).
+        let body = [
             ("grant_type", DEVICE_CODE_GRANT),
             ("device_code", pending.device_code.secret()),
-            // RFC 8628 §3.4 / RFC 6749 §3.2.1: a public client names itself.
-            ("client_id", client_id),
         ];
-        // RFC 6749 §2.3.1: a provider that hands desktop apps a (non-confidential) secret
-        // gets it in the body.
-        if let Some(secret) = &self.config.client_secret {
-            body.push(("client_secret", secret.secret().as_str()));
-        }
-        let request = match form_post(token_url.url(), &body) {
+        let request = match self.client_form(token_url.url(), &body) {
             Ok(r) => r,
             Err(e) => return Outcome::End(Error::http("token", e)),
         };

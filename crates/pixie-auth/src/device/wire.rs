@@ -3,36 +3,8 @@
 //! `Accept: application/json` ("Authorizing OAuth apps", device flow).
 
 use openidconnect::HttpResponse;
-use openidconnect::http::{HeaderValue, Method, header};
+use openidconnect::http::header;
 use serde_json::{Map, Value};
-use url::Url;
-
-use crate::HttpError;
-
-/// A form POST (RFC 6749 Appendix B encoding) that asks for JSON back.
-pub(crate) fn form_post(
-    url: &Url,
-    fields: &[(&str, &str)],
-) -> Result<openidconnect::HttpRequest, HttpError> {
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(fields)
-        .finish()
-        .into_bytes();
-    let mut request = openidconnect::HttpRequest::new(body);
-    *request.method_mut() = Method::POST;
-    *request.uri_mut() = url
-        .as_str()
-        .parse()
-        .map_err(|_| HttpError::Other("the endpoint is not a valid URL".into()))?;
-    let headers = request.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/x-www-form-urlencoded"),
-    );
-    // GitHub answers form-encoded unless asked for JSON.
-    headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    Ok(request)
-}
 
 /// The answer's fields. A form-encoded body (by its `Content-Type`) gives strings; anything
 /// else must be one JSON object. Each field at most once (RFC 6749 §3.1).

@@ -10,6 +10,10 @@ use url::{Host, Url};
 
 use crate::proxy::ProxySettings;
 
+mod request;
+
+pub(crate) use request::Request;
+
 /// Largest JSON body (discovery, JWKS, token, userinfo) we read.
 pub const JSON_LIMIT: usize = 1024 * 1024;
 /// Largest profile picture we read.
@@ -133,10 +137,6 @@ impl HttpClient {
             body_limit: self.body_limit,
             trace: Some(trace.clone()),
         }
-    }
-
-    pub fn body_limit(&self) -> usize {
-        self.body_limit
     }
 
     /// Send one request and read at most `body_limit` bytes of the answer.

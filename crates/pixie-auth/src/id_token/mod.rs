@@ -1,0 +1,344 @@
+//! The ID token of a token response, checked as OIDC Core §3.1.3.7 says, with one typed
+//! failure per step ([`IdTokenError`]) so the app's words and the flow diagram name the step
+//! that failed. `openidconnect`'s verifier makes steps 2–9 and 11; Pixie adds the
+//! multi-tenant issuer, `iat`, the subject of a refresh and `at_hash`.
+
+use chrono::{DateTime, Utc};
+use openidconnect::core::{
+    CoreIdToken, CoreIdTokenClaims, CoreIdTokenVerifier, CoreJsonWebKeySet,
+    CoreJwsSigningAlgorithm, CoreTokenResponse,
+};
+use openidconnect::{
+    AccessToken, AccessTokenHash, ClaimsVerificationError, ClientId, DiscoveryError, Nonce,
+    OAuth2TokenResponse, SignatureVerificationError, SubjectIdentifier, TokenResponse,
+};
+
+use crate::Error;
+use crate::flow::FlowTrace;
+use crate::jwt::Jwt;
+use crate::provider::Provider;
+use crate::settings::Protocol;
+use crate::tokens::{IdToken, Tokens};
+
+mod checks;
+
+pub use checks::IdTokenCheck;
+pub(crate) use checks::id_token_step;
+
+/// Clock skew tolerated on `iat` (OIDC Core §3.1.3.7 step 10).
+const MAX_IAT_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// The signing algorithms Pixie accepts on ID tokens. Never `none`, never HMAC for a
+/// public client (OIDC Core §10.1 / RFC 8725 §3.1).
+pub const ALLOWED_ALGS: [CoreJwsSigningAlgorithm; 6] = [
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha256,
+    CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+    CoreJwsSigningAlgorithm::EcdsaP384Sha384,
+];
+
+/// What a token response's ID token is checked against.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Expect<'a> {
+    /// The answer to this sign-in's authorization request: an ID token carrying its nonce.
+    SignIn(&'a Nonce),
+    /// The device grant (RFC 8628): an ID token; no nonce was sent, so none is compared
+    /// (OIDC Core §3.1.3.7 step 11 applies "if a nonce value was sent").
+    Device,
+    /// A refresh (OIDC Core §12.2): an ID token is optional and about the same account.
+    Refresh(&'a SubjectIdentifier),
+}
+
+/// Why an ID token was refused: one variant per check, each naming its spec step.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdTokenError {
+    /// OIDC Core §3.1.3.3: a successful response to an `openid` request has an ID token.
+    #[error("the token response has no id_token")]
+    Missing,
+    /// OIDC Core §3.1.3.7 step 2.
+    #[error("the ID token names another issuer (iss): {0}")]
+    Issuer(String),
+    /// Step 2 for a multi-tenant issuer: the token names no tenant to fill the template with.
+    #[error("the ID token names no tenant (tid)")]
+    MissingTenant,
+    /// Step 2 for a multi-tenant issuer: `iss` is not the template filled with `tid`.
+    #[error("the ID token's issuer is not its tenant's ({0})")]
+    TenantIssuer(String),
+    /// Step 3.
+    #[error("the ID token is not for Pixie (aud): {0}")]
+    Audience(String),
+    /// Steps 4–5.
+    #[error("the ID token was issued to another party (azp): {0}")]
+    AuthorizedParty(String),
+    /// Steps 6–8 (and the JOSE header: `crit`, `alg` allow-list, no `none`).
+    #[error("the ID token's signature does not verify: {0}")]
+    Signature(String),
+    /// Step 6: the provider's keys (JWKS) could not be read again after an unknown `kid`.
+    #[error("the provider's keys could not be read: {0}")]
+    Keys(String),
+    /// Step 9.
+    #[error("the ID token has expired (exp): {0}")]
+    Expired(String),
+    /// Step 10.
+    #[error("the ID token is issued in the future (iat)")]
+    IssuedInFuture,
+    /// Step 11.
+    #[error("the ID token's nonce is not this sign-in's: {0}")]
+    Nonce(String),
+    /// OIDC Core §3.1.3.8 / §3.2.2.9.
+    #[error("at_hash does not match the access token")]
+    AtHash,
+    /// OIDC Core §12.2: a refreshed ID token is about the same person.
+    #[error("the refreshed ID token is about another account (sub)")]
+    SubjectChanged,
+    /// A token that could not be read as an ID token at all.
+    #[error("the ID token could not be read: {0}")]
+    Unreadable(String),
+}
+
+impl IdTokenError {
+    /// The check that failed, for the flow diagram.
+    pub fn check(&self) -> IdTokenCheck {
+        use IdTokenCheck as C;
+        match self {
+            Self::Missing | Self::Unreadable(_) => C::Present,
+            Self::Issuer(_) => C::Issuer,
+            Self::MissingTenant | Self::TenantIssuer(_) => C::Tenant,
+            Self::Audience(_) => C::Audience,
+            Self::AuthorizedParty(_) => C::AuthorizedParty,
+            Self::Signature(_) | Self::Keys(_) => C::Signature,
+            Self::Expired(_) => C::Expiry,
+            Self::IssuedInFuture => C::IssuedAt,
+            Self::Nonce(_) => C::Nonce,
+            Self::AtHash => C::AtHash,
+            Self::SubjectChanged => C::SameSubject,
+        }
+    }
+
+    /// `openidconnect`'s verdict as a step. Its verifier reports steps 3 and 4–5 both as
+    /// `InvalidAudience`; an `aud` that names Pixie means the failure was `azp`'s.
+    fn from_verifier(e: ClaimsVerificationError, id_token: &CoreIdToken, client_id: &str) -> Self {
+        use ClaimsVerificationError as V;
+        match e {
+            V::InvalidIssuer(m) => Self::Issuer(m),
+            V::InvalidAudience(m) => {
+                let names_pixie = Jwt::decode(&id_token.to_string())
+                    .is_some_and(|j| j.audiences().contains(&client_id));
+                if names_pixie {
+                    Self::AuthorizedParty(m)
+                } else {
+                    Self::Audience(m)
+                }
+            }
+            V::SignatureVerification(e) => Self::Signature(e.to_string()),
+            V::Unsupported(m) => Self::Signature(m),
+            V::Expired(m) => Self::Expired(m),
+            V::InvalidNonce(m) => Self::Nonce(m),
+            other => Self::Unreadable(other.to_string()),
+        }
+    }
+}
+
+impl Provider {
+    /// Check a token endpoint response against `expect` and keep what it holds; the check
+    /// goes to `trace` as one step.
+    pub(crate) async fn verify_token_response(
+        &self,
+        response: &CoreTokenResponse,
+        expect: Expect<'_>,
+        trace: Option<&FlowTrace>,
+    ) -> Result<Tokens, Error> {
+        let result = self.verify_tokens(response, expect).await;
+        if let Some(t) = trace {
+            t.push(id_token_step(self, response, expect, &result));
+        }
+        result
+    }
+
+    async fn verify_tokens(
+        &self,
+        response: &CoreTokenResponse,
+        expect: Expect<'_>,
+    ) -> Result<Tokens, Error> {
+        let now = (self.clock)();
+        let id_token = self.id_token_of(response, expect)?;
+        let subject = match (&id_token, expect) {
+            (Some(t), _) => self.check(t, response.access_token(), expect, now).await?,
+            (None, Expect::Refresh(subject)) => subject.clone(),
+            // Filled in from the user API by the caller (OAuth 2.0 has no ID token).
+            (None, _) => SubjectIdentifier::new(String::new()),
+        };
+        // RFC 6749 §5.1: `expires_in` is relative to the response.
+        let expires_at = response
+            .expires_in()
+            .and_then(|d| chrono::TimeDelta::from_std(d).ok())
+            .map(|d| now + d);
+        Ok(Tokens {
+            access_token: response.access_token().clone(),
+            refresh_token: response.refresh_token().cloned(),
+            id_token: id_token.map(IdToken::new),
+            expires_at,
+            subject,
+        })
+    }
+
+    /// OIDC Core §3.1.3.3: the ID token a response must or may carry. A plain OAuth 2.0
+    /// provider issues none (its user API names the account); §12.2: a refresh may omit it.
+    fn id_token_of(
+        &self,
+        response: &CoreTokenResponse,
+        expect: Expect<'_>,
+    ) -> Result<Option<CoreIdToken>, IdTokenError> {
+        if self.config.protocol == Protocol::Oauth2 {
+            return Ok(None);
+        }
+        match (response.id_token(), expect) {
+            (Some(t), _) => Ok(Some(t.clone())),
+            (None, Expect::Refresh(_)) => Ok(None),
+            (None, Expect::SignIn(_) | Expect::Device) => Err(IdTokenError::Missing),
+        }
+    }
+
+    /// Every check on one ID token, in the order they are made; returns its subject.
+    async fn check(
+        &self,
+        id_token: &CoreIdToken,
+        access_token: &AccessToken,
+        expect: Expect<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<SubjectIdentifier, Error> {
+        let (verifier, claims) = self.verified_claims(id_token, expect).await?;
+        // OIDC Core §3.1.3.7 step 2 for a multi-tenant issuer (Microsoft identity platform,
+        // "Validate the issuer"): `iss` is the metadata's `{tenantid}` template filled with
+        // the token's own, signed, `tid`.
+        if self.is_multi_tenant() {
+            let tid = Jwt::decode(&id_token.to_string())
+                .and_then(|j| j.claim("tid").map(str::to_owned))
+                .filter(|t| {
+                    !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                })
+                .ok_or(IdTokenError::MissingTenant)?;
+            let expected = self.issuer().replace("{tenantid}", &tid);
+            if claims.issuer().as_str() != expected {
+                return Err(IdTokenError::TenantIssuer(claims.issuer().to_string()).into());
+            }
+        }
+        // OIDC Core §3.1.3.7 step 10: an `iat` far in the future means a broken or forged token.
+        if claims.issue_time() > now + MAX_IAT_SKEW {
+            return Err(IdTokenError::IssuedInFuture.into());
+        }
+        // OIDC Core §12.2: a refreshed ID token is about the same person.
+        if let Expect::Refresh(expected) = expect
+            && claims.subject() != expected
+        {
+            return Err(IdTokenError::SubjectChanged.into());
+        }
+        // OIDC Core §3.1.3.8 / §3.2.2.9: when `at_hash` is present it must match.
+        if let Some(expected) = claims.access_token_hash() {
+            let unreadable = |e: &dyn std::fmt::Display| IdTokenError::Unreadable(e.to_string());
+            let alg = id_token.signing_alg().map_err(|e| unreadable(&e))?;
+            let key = id_token
+                .signing_key(&verifier)
+                .map_err(|e| IdTokenError::Signature(e.to_string()))?;
+            let actual =
+                AccessTokenHash::from_token(access_token, alg, key).map_err(|e| unreadable(&e))?;
+            if actual != *expected {
+                return Err(IdTokenError::AtHash.into());
+            }
+        }
+        Ok(claims.subject().clone())
+    }
+
+    /// OIDC Core §3.1.3.7 steps 2–9 and 11 by `openidconnect`'s verifier. An unknown `kid`
+    /// may be a key rotation (§10.1.1): the JWKS is fetched once more and the token judged
+    /// with what the provider publishes now.
+    async fn verified_claims<'t>(
+        &self,
+        id_token: &'t CoreIdToken,
+        expect: Expect<'_>,
+    ) -> Result<(CoreIdTokenVerifier<'static>, &'t CoreIdTokenClaims), Error> {
+        let mut verifier = self.id_token_verifier();
+        let mut claims = claims_of(&verifier, id_token, expect);
+        if let Err(ClaimsVerificationError::SignatureVerification(
+            SignatureVerificationError::NoMatchingKey,
+        )) = claims
+        {
+            self.refresh_jwks().await?;
+            verifier = self.id_token_verifier();
+            claims = claims_of(&verifier, id_token, expect);
+        }
+        match claims {
+            Ok(c) => Ok((verifier, c)),
+            Err(e) => Err(IdTokenError::from_verifier(e, id_token, &self.config.client_id).into()),
+        }
+    }
+
+    /// OIDC Core §3.1.3.7 steps 2–9 and 11 against the keys Pixie holds now, without fetching
+    /// anything. `nonce: None` is a refreshed token (§12.2), which carries none to compare.
+    pub fn verify_id_token(
+        &self,
+        id_token: &CoreIdToken,
+        nonce: Option<&Nonce>,
+    ) -> Result<(), IdTokenError> {
+        let placeholder = SubjectIdentifier::new(String::new());
+        let expect = nonce.map_or(Expect::Refresh(&placeholder), Expect::SignIn);
+        claims_of(&self.id_token_verifier(), id_token, expect)
+            .map(|_| ())
+            .map_err(|e| IdTokenError::from_verifier(e, id_token, &self.config.client_id))
+    }
+
+    /// A verifier over the keys Pixie holds now, with the algorithm allow-list and the clock.
+    fn id_token_verifier(&self) -> CoreIdTokenVerifier<'static> {
+        let jwks = self
+            .jwks
+            .read()
+            .map(|k| k.clone())
+            .unwrap_or_else(|p| p.into_inner().clone());
+        let clock = self.clock.clone();
+        CoreIdTokenVerifier::new_public_client(
+            ClientId::new(self.config.client_id.clone()),
+            self.metadata.issuer().clone(),
+            jwks,
+        )
+        .set_allowed_algs(ALLOWED_ALGS)
+        .set_time_fn(move || clock())
+        // A `{tenantid}` issuer template cannot equal any token's `iss`; `check` compares
+        // the filled-in template instead (OIDC Core §3.1.3.7 step 2).
+        .require_issuer_match(!self.is_multi_tenant())
+    }
+
+    /// Fetch the JWKS again (after an unknown `kid`).
+    async fn refresh_jwks(&self) -> Result<(), Error> {
+        let fresh = CoreJsonWebKeySet::fetch_async(self.metadata.jwks_uri(), &self.http)
+            .await
+            .map_err(|e| match e {
+                DiscoveryError::Request(source) => Error::http("jwks", source),
+                other => IdTokenError::Keys(other.to_string()).into(),
+            })?;
+        tracing::info!(
+            keys = fresh.keys().len(),
+            "fetched the provider's JWKS again"
+        );
+        match self.jwks.write() {
+            Ok(mut k) => *k = fresh,
+            Err(p) => *p.into_inner() = fresh,
+        }
+        Ok(())
+    }
+}
+
+/// The ID token's claims once `verifier` has checked them, with the nonce `expect` names.
+fn claims_of<'t>(
+    verifier: &CoreIdTokenVerifier<'_>,
+    id_token: &'t CoreIdToken,
+    expect: Expect<'_>,
+) -> Result<&'t CoreIdTokenClaims, ClaimsVerificationError> {
+    match expect {
+        Expect::SignIn(nonce) => id_token.claims(verifier, nonce),
+        Expect::Device | Expect::Refresh(_) => {
+            id_token.claims(verifier, |_: Option<&Nonce>| Ok(()))
+        }
+    }
+}
