@@ -14,10 +14,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pixie_auth::config::RedirectMode;
+use pixie_auth::RedirectMode;
 use pixie_auth::device::PendingDeviceSignIn;
 use pixie_auth::loopback::{Answer, LoopbackListener, Reply};
-use pixie_auth::mixup::default_redirect_uri;
+use pixie_auth::settings::default_redirect_uri;
 use pixie_auth::signin::COMPLETE_DEADLINE;
 use pixie_auth::{PendingSignIn, Provider, SignInHints, StoredSession, Tokens};
 use tokio::sync::MutexGuard;
@@ -88,7 +88,7 @@ fn spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
 /// A copy of the tokens good for fetching the profile without holding the lock.
 fn for_profile(t: &Tokens) -> Tokens {
     Tokens {
-        access_token: openidconnect::AccessToken::new(t.access_token.secret().clone()),
+        access_token: t.access_token.clone(),
         refresh_token: None,
         id_token: t.id_token.clone(),
         expires_at: t.expires_at,
@@ -105,9 +105,9 @@ fn to_revoke(
 ) -> Option<StoredSession> {
     let refresh_token = kept
         .and_then(|k| k.refresh_token.clone())
-        .or_else(|| tokens.and_then(|t| t.refresh_token.as_ref().map(|r| r.secret().clone())));
+        .or_else(|| tokens.and_then(|t| t.refresh_token.clone()));
     let access_token = tokens
-        .map(|t| t.access_token.secret().clone())
+        .map(|t| t.access_token.clone())
         .or_else(|| kept.and_then(|k| k.access_token.clone()));
     if refresh_token.is_none() && access_token.is_none() {
         return None;
@@ -409,7 +409,7 @@ impl Owner {
             .complete_device_sign_in(&pending)
             .await
             .map_err(AppError::from);
-        let _ = self.finish_with(attempt, &provider, result).await;
+        let _ = self.finish(attempt, &provider, result).await;
     }
 
     /// Open the pending sign-in's page in the browser again.
@@ -482,32 +482,29 @@ impl Owner {
     /// deadline over all of it; Cancel works meanwhile. `Err`: the plain-words reason.
     pub async fn exchange(self: &Arc<Self>, job: Box<ExchangeJob>) -> Result<(), String> {
         let started = Instant::now();
-        let result = match tokio::time::timeout(
-            COMPLETE_DEADLINE,
-            job.provider.complete(&job.pending, &job.callback),
-        )
-        .await
-        {
-            Ok(r) => r.map_err(AppError::from),
-            Err(_) => Err(AppError::ExchangeTimedOut(COMPLETE_DEADLINE.as_secs())),
-        };
+        // The pending sign-in is spent on the exchange (its verifier goes once).
+        let ExchangeJob {
+            attempt,
+            provider,
+            pending,
+            callback,
+        } = *job;
+        let result =
+            match tokio::time::timeout(COMPLETE_DEADLINE, provider.complete(pending, &callback))
+                .await
+            {
+                Ok(r) => r.map_err(AppError::from),
+                Err(_) => Err(AppError::ExchangeTimedOut(COMPLETE_DEADLINE.as_secs())),
+            };
         if result.is_ok() {
             tracing::info!(ms = started.elapsed().as_millis() as u64, "signed in");
         }
-        self.finish(job, result).await
+        self.finish(attempt, &provider, result).await
     }
 
     /// The end of an exchange: keep the session if it is still the current attempt's, else
     /// revoke what it got. `Err`: the plain-words reason.
     pub async fn finish(
-        self: &Arc<Self>,
-        job: Box<ExchangeJob>,
-        result: Result<pixie_auth::SignedIn, AppError>,
-    ) -> Result<(), String> {
-        self.finish_with(job.attempt, &job.provider, result).await
-    }
-
-    async fn finish_with(
         self: &Arc<Self>,
         attempt: u64,
         provider: &Arc<Provider>,
@@ -848,8 +845,9 @@ impl Owner {
             let id_token = account
                 .tokens
                 .as_ref()
-                .and_then(|t| t.id_token.as_ref().map(|i| i.to_string()))
-                .or_else(|| account.kept.as_ref().and_then(|k| k.id_token.clone()));
+                .and_then(|t| t.id_token.as_ref())
+                .or_else(|| account.kept.as_ref().and_then(|k| k.id_token.as_ref()))
+                .map(|t| t.compact());
             self.end_in_browser(&provider, id_token.as_deref()).await;
         }
     }

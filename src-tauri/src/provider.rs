@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use pixie_auth::RedirectMode;
 use pixie_auth::config;
-use pixie_auth::config::RedirectMode;
-use pixie_auth::mixup::default_redirect_uri;
+use pixie_auth::settings::default_redirect_uri;
 use pixie_auth::{HttpClient, Provider, ProviderConfig};
 use pixie_dev_idp::{DevIdp, IdpConfig, PIXIE_CLIENT_ID};
 

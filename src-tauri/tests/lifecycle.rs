@@ -333,16 +333,19 @@ async fn a_refresh_that_ends_after_sign_out_writes_nothing_back() {
 #[tokio::test]
 async fn without_a_refresh_token_sign_out_revokes_the_access_token_and_ends_the_browser_session() {
     let s = setup("no-refresh").await;
-    let job = s.redirect().await;
+    let job = *s.redirect().await;
     let mut done = job
         .provider
-        .complete(&job.pending, &job.callback)
+        .complete(job.pending, &job.callback)
         .await
         .unwrap();
     // A provider that issues no refresh token (no offline_access).
     done.tokens.refresh_token = None;
     let access = done.tokens.access_token.secret().clone();
-    s.owner.finish(job, Ok(done)).await.unwrap();
+    s.owner
+        .finish(job.attempt, &job.provider, Ok(done))
+        .await
+        .unwrap();
     assert_eq!(s.window.last().phase, Phase::SignedIn);
     assert!(
         s.keyring.entries.lock().unwrap().is_empty(),
@@ -373,18 +376,21 @@ async fn without_a_refresh_token_sign_out_revokes_the_access_token_and_ends_the_
 #[tokio::test]
 async fn a_browser_that_fails_for_the_end_session_url_leaks_nothing() {
     let s = setup("leak").await;
-    let job = s.redirect().await;
+    let job = *s.redirect().await;
     let done = job
         .provider
-        .complete(&job.pending, &job.callback)
+        .complete(job.pending, &job.callback)
         .await
         .unwrap();
     let secrets = [
         done.tokens.access_token.secret().clone(),
         done.tokens.refresh_token.as_ref().unwrap().secret().clone(),
-        done.tokens.id_token.as_ref().unwrap().to_string(),
+        done.tokens.id_token.as_ref().unwrap().compact(),
     ];
-    s.owner.finish(job, Ok(done)).await.unwrap();
+    s.owner
+        .finish(job.attempt, &job.provider, Ok(done))
+        .await
+        .unwrap();
     *s.browser.broken.lock().unwrap() = true;
     s.owner.sign_out(None, false, true).await;
     let notice = s.window.last().notice.unwrap().text;

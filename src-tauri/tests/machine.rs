@@ -91,7 +91,7 @@ async fn a_full_sign_in_with_every_kind_of_stray_link() {
     assert_eq!(job.attempt, attempt);
     // Delivered twice: the second is ignored while exchanging...
     assert_eq!(notice(&ignored(m.redirect_(&genuine))), NOTICE_ALREADY_USED);
-    let result = job.provider.complete(&job.pending, &job.callback).await;
+    let result = job.provider.complete(job.pending, &job.callback).await;
     let access = result
         .as_ref()
         .unwrap()
@@ -144,7 +144,7 @@ async fn late_results_of_an_abandoned_attempt_are_dropped() {
     };
     // The person cancels while the exchange is in flight.
     assert_eq!(m.cancel().phase, Phase::SignedOut);
-    let result = job.provider.complete(&job.pending, &job.callback).await;
+    let result = job.provider.complete(job.pending, &job.callback).await;
     assert!(
         matches!(
             m.finish(job.attempt, &job.provider, result.map_err(AppError::from)),

@@ -86,7 +86,7 @@ async fn one(
         .validate_callback(&redirect)
         .map_err(|e| e.to_string())?;
     let tokens = provider
-        .exchange(&pending, &callback)
+        .exchange(pending, &callback)
         .await
         .map_err(|e| e.to_string())?;
     let t1 = Instant::now();
