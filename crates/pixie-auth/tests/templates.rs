@@ -17,7 +17,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pixie_auth::config;
 use pixie_auth::provider::Metadata;
-use pixie_auth::{Error, HttpClient, IdTokenError, Protocol, Provider, RedirectMode};
+use pixie_auth::{Error, HttpClient, IdTokenCheck, IdTokenError, Protocol, Provider, RedirectMode};
 use pixie_dev_idp::Keys;
 use pixie_dev_idp::faults::signed_jwt;
 use serde_json::{Value, json};
@@ -109,6 +109,8 @@ struct Ms {
     nonce: String,
     /// The `iss` the next ID token carries (`None`: the tenant's, as it should).
     iss: Option<String>,
+    /// The next ID token carries no `tid`.
+    no_tid: bool,
     metadata_issuer: Option<String>,
 }
 
@@ -160,13 +162,13 @@ async fn ms_token(State(s): State<MsState>, Form(form): Form<HashMap<String, Str
         .iss
         .clone()
         .unwrap_or_else(|| format!("{}/{TENANT}/v2.0", ms.base));
-    let id_token = signed_jwt(
-        &json!({"iss": iss, "aud": MS_CLIENT, "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
-            "tid": TENANT, "nonce": ms.nonce, "iat": now, "nbf": now, "exp": now + 3600,
-            "name": "Megan Bowen", "email": "megan@example.org"}),
-        &s.0,
-    )
-    .unwrap();
+    let mut claims = json!({"iss": iss, "aud": MS_CLIENT, "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
+        "tid": TENANT, "nonce": ms.nonce, "iat": now, "nbf": now, "exp": now + 3600,
+        "name": "Megan Bowen", "email": "megan@example.org"});
+    if ms.no_tid {
+        claims.as_object_mut().unwrap().remove("tid");
+    }
+    let id_token = signed_jwt(&claims, &s.0).unwrap();
     Json(
         json!({"token_type": "Bearer", "scope": "openid profile email offline_access",
         "expires_in": 3600, "access_token": "ms-access", "refresh_token": "ms-refresh",
@@ -247,6 +249,41 @@ async fn microsoft_common_tenant_signs_in_with_the_tenant_issuer() {
 }
 
 #[tokio::test]
+async fn a_microsoft_token_without_a_tenant_fails_at_the_tenant_step_of_the_diagram() {
+    let (state, config) = microsoft().await;
+    state.1.lock().unwrap().no_tid = true;
+    let provider = Provider::discover(config, HttpClient::new().unwrap())
+        .await
+        .unwrap();
+    let pending = provider.start_sign_in().unwrap();
+    let trace = pending.trace().clone();
+    let redirect = authorize(&state, &pending);
+    let callback = pending.validate_callback(&redirect).unwrap();
+    let e = provider.complete(pending, &callback).await.unwrap_err();
+    assert!(
+        matches!(e, Error::IdToken(IdTokenError::MissingTenant)),
+        "{e:?}"
+    );
+    // OIDC Core §3.1.3.7 step 2 for a `{tenantid}` issuer, after the signature passed.
+    let step = trace
+        .steps()
+        .into_iter()
+        .find(|s| s.label == "Check the ID token")
+        .unwrap();
+    let (failed, before) = step.checks.split_last().unwrap();
+    assert_eq!(
+        (failed.name.as_str(), failed.ok),
+        (IdTokenCheck::Tenant.name(), false)
+    );
+    assert!(before.iter().all(|c| c.ok));
+    assert!(
+        before
+            .iter()
+            .any(|c| c.name == IdTokenCheck::Signature.name())
+    );
+}
+
+#[tokio::test]
 async fn microsoft_tokens_from_another_tenant_or_a_forged_metadata_issuer_are_refused() {
     // An ID token whose `iss` names a tenant other than its `tid`.
     let (state, config) = microsoft().await;
@@ -260,10 +297,7 @@ async fn microsoft_tokens_from_another_tenant_or_a_forged_metadata_issuer_are_re
     let callback = pending.validate_callback(&redirect).unwrap();
     let e = provider.complete(pending, &callback).await.unwrap_err();
     assert!(
-        matches!(
-            e,
-            Error::IdToken(IdTokenError::TenantIssuer(_) | IdTokenError::MissingTenant)
-        ),
+        matches!(e, Error::IdToken(IdTokenError::TenantIssuer(_))),
         "{e:?}"
     );
 

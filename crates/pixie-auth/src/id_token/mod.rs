@@ -118,15 +118,19 @@ impl IdTokenError {
     }
 
     /// `openidconnect`'s verdict as a step. Its verifier reports steps 3 and 4–5 both as
-    /// `InvalidAudience`; an `aud` that names Pixie means the failure was `azp`'s.
+    /// `InvalidAudience`. Step 3 refuses an `aud` without Pixie or with any audience Pixie
+    /// does not trust (a public client trusts only itself); an `aud` that passes it means
+    /// the failure was step 4–5's, `azp`.
     fn from_verifier(e: ClaimsVerificationError, id_token: &CoreIdToken, client_id: &str) -> Self {
         use ClaimsVerificationError as V;
         match e {
             V::InvalidIssuer(m) => Self::Issuer(m),
             V::InvalidAudience(m) => {
-                let names_pixie = Jwt::decode(&id_token.to_string())
-                    .is_some_and(|j| j.audiences().contains(&client_id));
-                if names_pixie {
+                let aud_passes = Jwt::decode(&id_token.to_string()).is_some_and(|j| {
+                    let aud = j.audiences();
+                    !aud.is_empty() && aud.iter().all(|a| *a == client_id)
+                });
+                if aud_passes {
                     Self::AuthorizedParty(m)
                 } else {
                     Self::Audience(m)
