@@ -72,50 +72,9 @@ impl Registry {
     /// else the provider last used, else the file's `default`, else its first provider, else
     /// the demo.
     pub fn load(config_dir: Option<&Path>, data_dir: Option<&Path>, args: &[String]) -> Self {
-        let mut configs = Vec::new();
-        let mut config_error = None;
-        let mut file_default = None;
-        let mut env_issuer = false;
-        if let Some(path) = config_path(config_dir) {
-            match config::load(&path) {
-                Ok(Some(file)) => {
-                    file_default = file.default;
-                    for p in file.providers {
-                        let option = ProviderOption {
-                            id: p.id.clone(),
-                            name: p.display_name.clone(),
-                        };
-                        configs.push((option, Some(p)));
-                    }
-                    tracing::info!(path = %path.display(), providers = configs.len(), "read the provider configuration");
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "the provider configuration has a mistake");
-                    config_error = Some(e.to_string());
-                }
-            }
-        }
-        if let Ok(issuer) = std::env::var(ISSUER_ENV).map(|i| i.trim().to_owned())
-            && !issuer.is_empty()
-            && !configs.iter().any(|(o, _)| o.id == "custom")
-        {
-            let client_id =
-                std::env::var(CLIENT_ID_ENV).unwrap_or_else(|_| PIXIE_CLIENT_ID.to_owned());
-            let redirect = default_redirect_uri("custom", RedirectMode::DeepLink);
-            let config = ProviderConfig::new("custom", &issuer, &issuer, &client_id, &redirect);
-            configs.insert(
-                0,
-                (
-                    ProviderOption {
-                        id: "custom".into(),
-                        name: issuer,
-                    },
-                    Some(config),
-                ),
-            );
-            env_issuer = true;
-        }
+        let file = read_file(config_dir);
+        let mut configs = file.configs;
+        let env_issuer = add_env_issuer(&mut configs);
         if !configs.iter().any(|(o, _)| o.id == DEMO_ID) {
             configs.push((
                 ProviderOption {
@@ -125,14 +84,7 @@ impl Registry {
                 None,
             ));
         }
-        let known = |id: &str| configs.iter().any(|(o, _)| o.id == id);
         let last_used = data_dir.map(|d| d.join(LAST_USED_FILE));
-        let remembered = last_used
-            .as_ref()
-            .and_then(|p| std::fs::read_to_string(p).ok())
-            .map(|s| s.trim().to_owned())
-            .filter(|id| known(id));
-        let mut notice = None;
         // PIXIE_ISSUER is asked for by name, like `--provider custom`.
         let requested = provider_arg(args)
             .or_else(|| {
@@ -141,29 +93,13 @@ impl Registry {
                     .filter(|s| !s.trim().is_empty())
             })
             .or_else(|| env_issuer.then(|| "custom".to_owned()));
-        let fallback = remembered
-            .or(file_default.filter(|d| known(d)))
-            .unwrap_or_else(|| configs[0].0.id.clone());
-        let initial = match requested {
-            Some(id) if known(&id) => id,
-            Some(id) => {
-                let name = configs
-                    .iter()
-                    .find(|(o, _)| o.id == fallback)
-                    .map_or(DEMO_NAME, |(o, _)| o.name.as_str());
-                notice = Some(format!(
-                    "There is no provider named \u{201c}{}\u{201d} in providers.toml, so Pixie uses {name}.",
-                    id.chars().take(64).collect::<String>()
-                ));
-                fallback
-            }
-            None => fallback,
-        };
+        let (initial, notice) =
+            choose_initial(&configs, last_used.as_deref(), file.default, requested);
         let idp_state_file = data_dir.map(|d| d.join("demo-provider.json"));
         Self {
             configs,
             initial,
-            config_error,
+            config_error: file.error,
             notice,
             last_used,
             started: Mutex::new(HashMap::new()),
@@ -260,6 +196,98 @@ impl crate::owner::Providers for Registry {
 
     fn remember(&self, id: &str) {
         Registry::remember(self, id)
+    }
+}
+
+/// What `providers.toml` gave: its providers in order, its default, or its mistake.
+struct FileProviders {
+    configs: Vec<(ProviderOption, Option<ProviderConfig>)>,
+    default: Option<String>,
+    error: Option<String>,
+}
+
+fn read_file(config_dir: Option<&Path>) -> FileProviders {
+    let mut out = FileProviders {
+        configs: Vec::new(),
+        default: None,
+        error: None,
+    };
+    let Some(path) = config_path(config_dir) else {
+        return out;
+    };
+    match config::load(&path) {
+        Ok(Some(file)) => {
+            out.default = file.default;
+            for p in file.providers {
+                let option = ProviderOption {
+                    id: p.id.clone(),
+                    name: p.display_name.clone(),
+                };
+                out.configs.push((option, Some(p)));
+            }
+            tracing::info!(path = %path.display(), providers = out.configs.len(), "read the provider configuration");
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "the provider configuration has a mistake");
+            out.error = Some(e.to_string());
+        }
+    }
+    out
+}
+
+/// `PIXIE_ISSUER` (and `PIXIE_CLIENT_ID`): a provider named `custom` first in the list,
+/// unless the file has one. Returns whether it was added.
+fn add_env_issuer(configs: &mut Vec<(ProviderOption, Option<ProviderConfig>)>) -> bool {
+    let Ok(issuer) = std::env::var(ISSUER_ENV).map(|i| i.trim().to_owned()) else {
+        return false;
+    };
+    if issuer.is_empty() || configs.iter().any(|(o, _)| o.id == "custom") {
+        return false;
+    }
+    let client_id = std::env::var(CLIENT_ID_ENV).unwrap_or_else(|_| PIXIE_CLIENT_ID.to_owned());
+    let redirect = default_redirect_uri("custom", RedirectMode::DeepLink);
+    let config = ProviderConfig::new("custom", &issuer, &issuer, &client_id, &redirect);
+    let option = ProviderOption {
+        id: "custom".into(),
+        name: issuer,
+    };
+    configs.insert(0, (option, Some(config)));
+    true
+}
+
+/// The provider selected at launch: the one asked for (argument or environment), else the
+/// one used last, else the file's default, else the first; with a notice when the one asked
+/// for does not exist.
+fn choose_initial(
+    configs: &[(ProviderOption, Option<ProviderConfig>)],
+    last_used: Option<&Path>,
+    file_default: Option<String>,
+    requested: Option<String>,
+) -> (String, Option<String>) {
+    let known = |id: &str| configs.iter().any(|(o, _)| o.id == id);
+    let remembered = last_used
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .map(|s| s.trim().to_owned())
+        .filter(|id| known(id));
+    let fallback = remembered
+        .or(file_default.filter(|d| known(d)))
+        .or_else(|| configs.first().map(|(o, _)| o.id.clone()))
+        .unwrap_or_else(|| DEMO_ID.to_owned());
+    match requested {
+        Some(id) if known(&id) => (id, None),
+        Some(id) => {
+            let name = configs
+                .iter()
+                .find(|(o, _)| o.id == fallback)
+                .map_or(DEMO_NAME, |(o, _)| o.name.as_str());
+            let notice = format!(
+                "There is no provider named \u{201c}{}\u{201d} in providers.toml, so Pixie uses {name}.",
+                id.chars().take(64).collect::<String>()
+            );
+            (fallback, Some(notice))
+        }
+        None => (fallback, None),
     }
 }
 
