@@ -321,8 +321,11 @@ impl Owner {
             ),
             None => None,
         };
-        let pending =
-            provider.start_sign_in_with(listener.as_ref().map(|l| l.redirect_uri()), hints)?;
+        // RFC 9126: pushed to the provider first where it offers that (only `client_id` and
+        // `request_uri` then go through the browser).
+        let pending = provider
+            .prepare_sign_in(listener.as_ref().map(|l| l.redirect_uri()), hints)
+            .await?;
         Ok((provider, pending, listener))
     }
 
