@@ -38,27 +38,44 @@ impl std::fmt::Debug for ValidatedCallback {
 /// Why a redirect was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallbackError {
+    /// The link is longer than [`MAX_CALLBACK_LEN`]; holds its length in bytes.
     #[error("the link is too long ({0} bytes)")]
     TooLong(usize),
+    /// The link does not parse as a URL.
     #[error("the link is not a valid URL")]
     Malformed,
+    /// RFC 6749 §3.1.2 / RFC 8252 §7.1: the link is not this sign-in's redirect URI (scheme,
+    /// host, port and path must match exactly; no password, no fragment).
     #[error("the link is not this sign-in's redirect URI")]
     WrongRedirect,
+    /// RFC 6749 §3.1: a response parameter (`code`, `state`, `iss`, `error`, …) appears more
+    /// than once; holds its name.
     #[error("the link repeats the parameter `{0}`")]
     DuplicateParameter(String),
+    /// RFC 6749 §4.1.2: the link carries no `state`, so it cannot be tied to a sign-in.
     #[error("the link has no `state`")]
     MissingState,
+    /// RFC 6749 §10.12: the `state` is not the pending sign-in's (a forged, stale or stray link).
     #[error("the link's `state` belongs to no sign-in in progress")]
     StateMismatch,
+    /// RFC 9207 §2.4: no `iss`, although the provider advertises
+    /// `authorization_response_iss_parameter_supported`.
     #[error("the response names no issuer, but this provider always sends one")]
     MissingIssuer,
+    /// RFC 9207 §2.4: `iss` names another issuer than the one the request went to (a mix-up
+    /// attempt); holds the `iss` received.
     #[error("the response came from another issuer ({0})")]
     IssuerMismatch(String),
+    /// RFC 6749 §4.1.2.1: the provider answered with an error instead of a code, e.g. the
+    /// person cancelled (`access_denied`). Ends the sign-in.
     #[error("the provider answered `{error}`")]
     ProviderError {
+        /// RFC 6749 §4.1.2.1 error code, e.g. "access_denied".
         error: String,
+        /// `error_description`: the provider's own words, untrusted; show them only as text.
         description: Option<String>,
     },
+    /// RFC 6749 §4.1.2: the response carries neither an error nor a non-empty `code`.
     #[error("the response has no authorization code")]
     MissingCode,
 }
@@ -81,8 +98,13 @@ impl CallbackError {
 
 /// What a pending sign-in expects of its redirect.
 pub struct CallbackExpectation<'a> {
+    /// The redirect URI the sign-in sent (RFC 6749 §3.1.2); the link must be this URI, with
+    /// any query.
     pub redirect_uri: &'a Url,
+    /// The `state` the sign-in sent (RFC 6749 §4.1.1); compared in constant time.
     pub state: &'a str,
+    /// The issuer the authorization request went to; an `iss` in the link must equal it
+    /// (RFC 9207 §2.4).
     pub issuer: &'a str,
     /// RFC 9207 §2.4: the provider advertised `authorization_response_iss_parameter_supported`.
     pub iss_required: bool,

@@ -88,6 +88,7 @@ impl PendingDeviceSignIn {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The id of the provider this sign-in is with.
     pub fn provider_id(&self) -> &str {
         &self.provider_id
     }
@@ -136,6 +137,8 @@ impl PendingDeviceSignIn {
         self.expires_at.saturating_duration_since(self.clock.now())
     }
 
+    /// Whether the codes have stopped working (their `expires_in`, RFC 8628 §3.2, has run out
+    /// on this sign-in's clock).
     pub fn is_expired(&self) -> bool {
         self.clock.now() >= self.expires_at
     }

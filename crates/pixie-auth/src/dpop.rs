@@ -31,22 +31,32 @@ pub enum DpopMode {
 /// Why a DPoP-protected request did not succeed. Never carries a proof, key or token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DpopError {
+    /// The account's DPoP key (P-256, for ES256 proofs) could not be made, or the kept one
+    /// could not be read; holds why.
     #[error("the DPoP key could not be made or read: {0}")]
     Key(String),
     /// RFC 9449 §5: DPoP was asked for, and the token is not a DPoP token.
     #[error("DPoP was asked for, but the {endpoint} endpoint issued a `{token_type}` token")]
     NotBound {
+        /// The endpoint that issued the token: "token" (code exchange or refresh).
         endpoint: &'static str,
+        /// The `token_type` it answered (RFC 6749 §5.1), e.g. "Bearer"; at most 32 characters.
         token_type: String,
     },
     /// RFC 9449 §8/§9: the server still demands a nonce after Pixie used the one it gave.
     #[error("the {endpoint} endpoint kept demanding a DPoP nonce")]
-    NonceRefused { endpoint: &'static str },
+    NonceRefused {
+        /// The endpoint that kept demanding one: "token", "userinfo" or "revocation".
+        endpoint: &'static str,
+    },
     /// RFC 9449 §7.1/§5.2: `invalid_dpop_proof` (or a DPoP `WWW-Authenticate` error).
     #[error("the {endpoint} endpoint refused the DPoP proof: {error}")]
     ProofRejected {
+        /// The endpoint that refused it: "token", "userinfo" or "revocation".
         endpoint: &'static str,
+        /// The error code the server sent: "invalid_dpop_proof".
         error: String,
+        /// `error_description`: the server's own words, if it sent any.
         description: Option<String>,
     },
 }

@@ -7,38 +7,66 @@ use crate::http::HttpError;
 use crate::id_token::IdTokenError;
 use crate::par::ParError;
 
+/// Everything that can stop a sign-in, a refresh or a profile fetch. [`Error::code`] gives
+/// a stable code for it, [`Error::user_message`] the words to show the person.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The operating system's random number generator failed (needed for `state`, `nonce` and
+    /// the PKCE verifier).
     #[error("the operating system's random number generator failed: {0}")]
     Rng(String),
+    /// The provider's settings cannot be used (e.g. an issuer, endpoint or redirect URI that is
+    /// not a valid URL).
     #[error("the provider configuration is not usable: {0}")]
     Config(String),
+    /// A request to one of the provider's endpoints failed before its answer could be judged
+    /// (no connection, timeout, body too large, plain http).
     #[error("could not reach the provider's {endpoint} endpoint: {source}")]
     Http {
+        /// Which endpoint, as a word for messages: "discovery", "jwks", "token", "userinfo",
+        /// "revocation", "device authorization", "pushed authorization request" or "loopback"
+        /// (the local redirect listener).
         endpoint: &'static str,
+        /// Why the request failed.
         #[source]
         source: HttpError,
     },
+    /// The provider's metadata (OpenID Connect Discovery 1.0 §3) could not be used: missing,
+    /// malformed, or naming an endpoint Pixie may not use (not https).
     #[error("provider discovery failed: {0}")]
     Discovery(String),
+    /// The redirect was not accepted; see [`CallbackError`].
     #[error(transparent)]
     Callback(#[from] CallbackError),
+    /// RFC 6749 §5.2: the token endpoint refused the code or the refresh token. Also used for a
+    /// kept session that no longer works (see [`Error::is_invalid_grant`]).
     #[error("the token endpoint refused the code: {error}")]
     TokenRejected {
+        /// RFC 6749 §5.2 error code, e.g. "invalid_grant".
         error: String,
+        /// `error_description`: the provider's own words, if it sent any.
         description: Option<String>,
     },
+    /// RFC 6749 §5.1: the token endpoint answered, but not with a token response Pixie can use
+    /// (e.g. malformed JSON); holds what failed, never what the body held.
     #[error("the token response could not be used: {0}")]
     TokenResponse(String),
     /// OIDC Core §3.1.3.7: the step the ID token failed.
     #[error("the ID token is not valid: {0}")]
     IdToken(#[from] IdTokenError),
+    /// The userinfo endpoint (OIDC Core §5.3) or a plain OAuth 2.0 provider's user API gave no
+    /// usable answer (an HTTP error, not JSON, no account id).
     #[error("the userinfo response could not be used: {0}")]
     UserInfo(String),
+    /// OIDC Core §5.3.4: the userinfo (or user API) answer is about another account than the
+    /// tokens.
     #[error("the userinfo response is about another account (sub differs from the ID token)")]
     SubjectMismatch,
+    /// The profile picture could not be fetched or was refused (not https, too large, not an
+    /// image). Reported beside a successful sign-in, not instead of it.
     #[error("the profile picture was refused: {0}")]
     Picture(String),
+    /// The sign-in waited longer than [`crate::signin::SIGN_IN_TIMEOUT`] for its redirect.
     #[error("the sign-in was not finished in time")]
     Expired,
     /// Sign-in on another device (RFC 8628).
@@ -53,7 +81,9 @@ pub enum Error {
     /// RFC 9700 §4.4: a provider shares its redirect URI and does not name itself on it.
     #[error("provider `{provider}` shares its redirect URI with {} and does not support RFC 9207", others.join(", "))]
     SharedRedirect {
+        /// The id of the provider that cannot be used.
         provider: String,
+        /// The ids of the other configured providers with the same redirect URI.
         others: Vec<String>,
     },
 }

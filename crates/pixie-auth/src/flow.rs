@@ -35,14 +35,22 @@ pub fn short(value: &str) -> String {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Party {
+    /// The Pixie core itself.
     App,
+    /// The system browser the authorization request opens in (RFC 8252 §8.12).
     Browser,
     /// The OS handing the redirect to the app (deep link) or the loopback listener.
     Desktop,
+    /// The provider's authorization endpoint, where the person signs in (RFC 6749 §3.1).
     AuthorizationEndpoint,
+    /// The provider's token endpoint (RFC 6749 §3.2): code exchange, device polling, refresh.
     TokenEndpoint,
+    /// The provider's key set (`jwks_uri`), fetched to check ID token signatures
+    /// (OIDC Core §10.1).
     Jwks,
+    /// The userinfo endpoint (OIDC Core §5.3), or a plain OAuth 2.0 provider's user API.
     Userinfo,
+    /// Wherever the profile picture is hosted (often not the provider itself).
     Picture,
     /// RFC 8628 §3.1: the device authorization endpoint.
     DeviceAuthorizationEndpoint,
@@ -51,6 +59,7 @@ pub enum Party {
 }
 
 impl Party {
+    /// The party's name as a full diagram shows it, e.g. "Token endpoint".
     pub fn label(self) -> &'static str {
         match self {
             Party::App => "Pixie core",
@@ -76,14 +85,17 @@ impl Party {
     }
 }
 
+/// One request parameter or header of a step, with its value already redacted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Param {
+    /// The parameter or header name, e.g. `code_challenge` or `Authorization`.
     pub name: String,
     /// Already redacted: shown in full only where that is safe (`code_challenge`, URIs).
     pub value: String,
 }
 
 impl Param {
+    /// A parameter whose value the caller has already redacted ([`short`], [`NEVER_SHOWN`]).
     pub fn new(name: &str, value: impl Into<String>) -> Self {
         Self {
             name: name.into(),
@@ -92,15 +104,21 @@ impl Param {
     }
 }
 
+/// One check a step made: what, the spec section it enforces, and whether it passed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Check {
+    /// What was checked, in plain words, e.g. "an authorization code is present".
     pub name: String,
+    /// Where the rule comes from, e.g. "RFC 6749 §4.1.2" (or "Pixie limits").
     pub spec: String,
+    /// Whether the check passed.
     pub ok: bool,
+    /// Why it failed, when known; shown only for a failed check.
     pub detail: Option<String>,
 }
 
 impl Check {
+    /// A check with its result; `detail` is meant for a failed one.
     pub fn new(name: &str, spec: &str, ok: bool, detail: Option<String>) -> Self {
         Self {
             name: name.into(),
@@ -114,20 +132,31 @@ impl Check {
 /// One arrow of the sequence diagram.
 #[derive(Clone, Debug, Serialize)]
 pub struct FlowStep {
+    /// Position in the trace, from 1; set by [`FlowTrace::push`].
     pub seq: usize,
     /// Milliseconds since the sign-in started.
     pub at_ms: f64,
+    /// How long the step's HTTP request took, in milliseconds, when it made one.
     pub duration_ms: Option<f64>,
+    /// The party that acts or sends (the arrow's tail).
     pub from: Party,
+    /// The party it goes to (the arrow's head).
     pub to: Party,
+    /// What happens, e.g. "GET /userinfo"; the arrow's text.
     pub label: String,
+    /// The parameters and headers sent, redacted.
     pub params: Vec<Param>,
+    /// The HTTP status of the answer, when the step made a request.
     pub status: Option<u16>,
+    /// The checks made at this step, in order; one failed check marks the arrow as failed.
     pub checks: Vec<Check>,
+    /// A remark for the person reading the diagram, e.g. "Pixie sees none of it."
     pub note: Option<String>,
 }
 
 impl FlowStep {
+    /// A step from `from` to `to`, with no parameters or checks yet; [`FlowTrace::push`]
+    /// stamps its number and time.
     pub fn new(from: Party, to: Party, label: &str) -> Self {
         Self {
             seq: 0,
@@ -143,31 +172,37 @@ impl FlowStep {
         }
     }
 
+    /// Add one parameter; `value` must already be redacted.
     pub fn param(mut self, name: &str, value: impl Into<String>) -> Self {
         self.params.push(Param::new(name, value));
         self
     }
 
+    /// Add several parameters, already redacted.
     pub fn params(mut self, params: impl IntoIterator<Item = Param>) -> Self {
         self.params.extend(params);
         self
     }
 
+    /// Add one check.
     pub fn check(mut self, check: Check) -> Self {
         self.checks.push(check);
         self
     }
 
+    /// Add several checks, in order.
     pub fn checks(mut self, checks: impl IntoIterator<Item = Check>) -> Self {
         self.checks.extend(checks);
         self
     }
 
+    /// Set the note shown with the arrow.
     pub fn note(mut self, note: &str) -> Self {
         self.note = Some(note.into());
         self
     }
 
+    /// Fill in the status and duration of the HTTP request this step made, if there was one.
     pub fn http(mut self, exchange: Option<HttpExchange>) -> Self {
         if let Some(x) = exchange {
             self.status = Some(x.status);
@@ -189,7 +224,9 @@ fn ms(d: Duration) -> f64 {
 /// What the HTTP client saw of the last request made for this trace.
 #[derive(Clone, Copy, Debug)]
 pub struct HttpExchange {
+    /// The HTTP status code of the answer.
     pub status: u16,
+    /// From sending the request to the end of its body.
     pub duration: Duration,
 }
 
@@ -211,6 +248,7 @@ impl Default for FlowTrace {
 }
 
 impl FlowTrace {
+    /// An empty trace whose clock starts now.
     pub fn new() -> Self {
         Self(Arc::new(Mutex::new(Inner {
             started: Instant::now(),
@@ -235,6 +273,7 @@ impl FlowTrace {
         inner.steps.push(step);
     }
 
+    /// A copy of the steps so far, in order.
     pub fn steps(&self) -> Vec<FlowStep> {
         self.lock().steps.clone()
     }

@@ -46,7 +46,9 @@ pub enum ParError {
     /// RFC 9126 §2.3: an error response (RFC 6749 §5.2 shape).
     #[error("the pushed authorization request was refused: {error}")]
     Refused {
+        /// RFC 6749 §5.2 error code, e.g. "invalid_request" (at most 64 characters).
         error: String,
+        /// `error_description`: the provider's own words (at most 300 characters), if any.
         description: Option<String>,
     },
     /// RFC 9126 §2.2: the answer is not a pushed authorization response.

@@ -71,17 +71,26 @@ struct Entry {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}:{line}:{column}: {}{message}", path.display(), field.as_ref().map(|f| format!("`{f}`: ")).unwrap_or_default())]
 pub struct ConfigError {
+    /// The file the mistake is in.
     pub path: PathBuf,
+    /// Line of the mistake, from 1; 0 when the file could not be read at all.
     pub line: usize,
+    /// Column of the mistake in characters, from 1; 0 when the file could not be read.
     pub column: usize,
+    /// The key the mistake is about (e.g. `client_id`, `default`), when one is known.
     pub field: Option<String>,
+    /// What is wrong and, where possible, how to fix it, in plain words.
     pub message: String,
 }
 
 /// The providers of a file, in its order, and the one to use unless told otherwise.
 #[derive(Debug)]
 pub struct Providers {
+    /// The file's top-level `default`: the id of one of [`Self::providers`], or `None` when the
+    /// file names none.
     pub default: Option<String>,
+    /// Each `[[provider]]` entry, checked and with its template's defaults filled in, in file
+    /// order.
     pub providers: Vec<ProviderConfig>,
 }
 

@@ -46,6 +46,7 @@ impl std::fmt::Debug for VirtualClock {
 }
 
 impl VirtualClock {
+    /// A clock standing at its start; `on_sleep` runs with every duration slept on it.
     pub fn new(on_sleep: impl Fn(Duration) + Send + Sync + 'static) -> Self {
         Self {
             start: Instant::now(),

@@ -10,14 +10,19 @@ pub enum DeviceError {
     NotSupported,
     /// RFC 8628 §3.5 `access_denied`: the person said no on the other device.
     #[error("the person declined on the other device")]
-    Denied { description: Option<String> },
+    Denied {
+        /// `error_description`: the provider's own words, if it sent any.
+        description: Option<String>,
+    },
     /// RFC 8628 §3.5 `expired_token`, or the code's `expires_in` ran out here first.
     #[error("the code expired before the sign-in was finished")]
     Expired,
     /// RFC 8628 §3.2 / RFC 6749 §5.2: the device authorization endpoint refused the request.
     #[error("the device authorization request was refused: {error}")]
     RequestRefused {
+        /// RFC 6749 §5.2 error code, e.g. "unauthorized_client" or "invalid_scope".
         error: String,
+        /// `error_description`: the provider's own words, if it sent any.
         description: Option<String>,
     },
     /// RFC 8628 §3.5 / RFC 6749 §5.2: the token endpoint refused the device code for a reason
@@ -25,7 +30,9 @@ pub enum DeviceError {
     /// foreign code, `invalid_client`, …).
     #[error("the token endpoint refused the device code: {error}")]
     CodeRejected {
+        /// RFC 6749 §5.2 error code, e.g. "invalid_grant".
         error: String,
+        /// `error_description`: the provider's own words, if it sent any.
         description: Option<String>,
     },
     /// RFC 8628 §3.2: the device authorization response is not one (a required field is

@@ -57,6 +57,8 @@ impl DpopClient {
         }
     }
 
+    /// What the last request through this client came to: whether a nonce challenge was
+    /// answered, the refusal if any, and the proof's `htu`.
     pub fn outcome(&self) -> DpopOutcome {
         self.outcome.lock().map(|o| o.clone()).unwrap_or_default()
     }

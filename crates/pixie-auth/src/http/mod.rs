@@ -25,12 +25,22 @@ pub enum HttpError {
     /// RFC 8252 §8.3 / RFC 9700 §2.6: only loopback may use plain HTTP.
     #[error("refusing plain http to a non-loopback host: {0}")]
     InsecureUrl(String),
+    /// No answer within the client's timeout (10 s for [`HttpClient::new`]).
     #[error("the request timed out")]
     Timeout,
+    /// No connection (DNS, TCP, TLS or proxy), or the loopback listener could not bind or
+    /// accept; holds the causes, never the URL.
     #[error("could not connect: {0}")]
     Connect(String),
+    /// The body was larger than the client's limit ([`JSON_LIMIT`] by default,
+    /// [`PICTURE_LIMIT`] for pictures).
     #[error("the response was larger than {limit} bytes")]
-    TooLarge { limit: usize },
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// Any other failure (a bad URL or header, a broken response); holds what went wrong, never
+    /// the URL.
     #[error("HTTP error: {0}")]
     Other(String),
 }

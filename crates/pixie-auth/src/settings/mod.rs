@@ -15,15 +15,22 @@ pub use redirect::{
 /// What Pixie needs to know to sign in with a provider.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct ProviderConfig {
+    /// A short id, unique among the configured providers and fit for a URI path segment (see
+    /// [`is_valid_id`]); the default redirect URI ends with it.
     pub id: String,
+    /// The name shown to the person, e.g. "Google".
     pub display_name: String,
     /// The issuer identifier; metadata comes from `{issuer}/.well-known/openid-configuration`.
     pub issuer: String,
+    /// The client id registered at the provider (RFC 6749 §2.2).
     pub client_id: String,
     /// Only for providers that hand desktop apps a non-confidential secret (Google).
     #[serde(default, skip_serializing)]
     pub client_secret: Option<ClientSecret>,
+    /// The scopes asked for (RFC 6749 §3.3); `openid profile email` by default.
     pub scopes: Vec<String>,
+    /// The redirect URI registered at the provider (RFC 6749 §3.1.2); for loopback the port is
+    /// chosen per sign-in.
     pub redirect_uri: String,
     /// Deep link (the default) or a loopback listener per sign-in (RFC 8252 §7.3).
     #[serde(default)]
@@ -78,7 +85,9 @@ pub enum Protocol {
 /// asked). Every URL must use https, loopback excepted (RFC 8252 §8.3).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Endpoints {
+    /// The authorization endpoint (RFC 6749 §3.1).
     pub authorization: String,
+    /// The token endpoint (RFC 6749 §3.2).
     pub token: String,
     /// OIDC userinfo, or for OAuth 2.0 the API that returns the signed-in user.
     pub userinfo: Option<String>,
@@ -92,6 +101,8 @@ pub struct Endpoints {
 }
 
 impl ProviderConfig {
+    /// Settings with the defaults: OpenID Connect, scopes `openid profile email`, a deep-link
+    /// redirect, no client secret, PAR and DPoP on `auto`.
     pub fn new(
         id: &str,
         display_name: &str,
