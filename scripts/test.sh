@@ -10,6 +10,10 @@ cd "$root"
 step() { printf '\n== %s\n' "$*"; }
 step "cargo fmt --check"
 cargo fmt --all --check
+step "imports go one way"
+for src in crates/pixie-auth/src crates/pixie-dev-idp/src src-tauri/src; do
+  python3 scripts/import-cycles.py "$src"
+done
 step "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "cargo test"

@@ -21,7 +21,7 @@
 
 mod authorization;
 mod clock;
-mod error;
+pub(crate) mod error;
 mod poll;
 mod wire;
 

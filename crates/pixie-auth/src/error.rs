@@ -1,11 +1,14 @@
 //! The one error type of the core, with stable codes a UI can map to words.
 
+use openidconnect::core::CoreErrorResponseType;
+use openidconnect::{RequestTokenError, StandardErrorResponse};
+
 use crate::callback::CallbackError;
-use crate::device::DeviceError;
-use crate::dpop::DpopError;
+use crate::device::error::DeviceError;
+use crate::dpop::error::DpopError;
 use crate::http::HttpError;
-use crate::id_token::IdTokenError;
-use crate::par::ParError;
+use crate::id_token::rules::IdTokenError;
+use crate::par::error::ParError;
 
 /// Everything that can stop a sign-in, a refresh or a profile fetch. [`Error::code`] gives
 /// a stable code for it, [`Error::user_message`] the words to show the person.
@@ -201,5 +204,32 @@ impl Error {
                 )
             }
         }
+    }
+}
+
+/// RFC 6749 §5.2 error responses and transport failures of the token endpoint, as typed
+/// errors. The body may hold tokens: say what failed, never what it held.
+pub(crate) fn token_error(
+    e: RequestTokenError<crate::HttpError, StandardErrorResponse<CoreErrorResponseType>>,
+) -> Error {
+    match e {
+        RequestTokenError::ServerResponse(r) => Error::TokenRejected {
+            error: r.error().as_ref().to_string(),
+            description: r.error_description().cloned(),
+        },
+        RequestTokenError::Request(source) => Error::http("token", source),
+        RequestTokenError::Parse(err, body) => {
+            // RFC 6749 §5.2 says errors come with HTTP 400; GitHub sends them with 200
+            // ("Troubleshooting OAuth app access token request errors"). An error body is
+            // the provider refusing, whatever the status.
+            match serde_json::from_slice::<StandardErrorResponse<CoreErrorResponseType>>(&body) {
+                Ok(r) => Error::TokenRejected {
+                    error: r.error().as_ref().to_string(),
+                    description: r.error_description().cloned(),
+                },
+                Err(_) => Error::TokenResponse(format!("malformed JSON at {}", err.path())),
+            }
+        }
+        RequestTokenError::Other(msg) => Error::TokenResponse(msg),
     }
 }

@@ -48,11 +48,13 @@ pub use flow::{FlowStep, FlowTrace};
 pub use hints::SignInHints;
 pub use http::{HttpClient, HttpError};
 pub use id_token::{IdTokenCheck, IdTokenError};
-pub use logout::{LogoutHint, PendingLogout};
+pub use logout::PendingLogout;
 pub use profile::Profile;
 pub use provider::Provider;
 pub use proxy::ProxySettings;
 pub use session::StoredSession;
-pub use settings::{Endpoints, Protocol, ProviderConfig, RedirectMode};
+pub use settings::{
+    DpopMode, Endpoints, LogoutHint, ParMode, Protocol, ProviderConfig, RedirectMode,
+};
 pub use signin::{PendingSignIn, SignedIn};
 pub use tokens::{IdToken, Tokens};

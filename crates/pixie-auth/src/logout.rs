@@ -12,7 +12,6 @@
 
 use openidconnect::core::CoreIdToken;
 use openidconnect::{ClientId, CsrfToken, LogoutRequest, PostLogoutRedirectUrl};
-use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use url::Url;
 
@@ -21,18 +20,7 @@ use crate::callback::{MAX_CALLBACK_LEN, is_same_redirect};
 use crate::http::is_allowed_url;
 use crate::provider::Provider;
 use crate::random::new_state;
-
-/// How Pixie names the session to end (OpenID RP-Initiated Logout 1.0 §2).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LogoutHint {
-    /// `client_id` (+ `logout_hint` when the ID token has a `login_hint` claim); the ID
-    /// token stays in the keyring.
-    #[default]
-    ClientId,
-    /// `id_token_hint`: the ID token in the browser URL, for providers that require it.
-    IdToken,
-}
+use crate::settings::LogoutHint;
 
 /// A sign-out sent to the browser, waiting for its return to `post_logout_redirect_uri`.
 pub struct PendingLogout {

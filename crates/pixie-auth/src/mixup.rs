@@ -13,7 +13,7 @@
 
 use url::Url;
 
-use crate::provider::Metadata;
+use crate::provider::metadata::Metadata;
 use crate::{Error, ProviderConfig};
 
 /// What two redirect URIs have in common when they are the same address: a loopback URI

@@ -152,7 +152,7 @@ impl Provider {
             .userinfo_endpoint()
             .ok_or_else(|| Error::Config("no user API configured".into()))?
             .url();
-        crate::provider::get_json(http, url, Some(access_token.secret()))
+        crate::http::request::get_json(http, url, Some(access_token.secret()))
             .await
             .map_err(|e| Error::http("userinfo", e))
     }

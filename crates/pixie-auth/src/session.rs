@@ -5,10 +5,10 @@ use openidconnect::{AccessToken, RefreshToken, SubjectIdentifier};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
+use crate::error::token_error;
 use crate::id_token::Expect;
 use crate::provider::Provider;
 use crate::settings::Protocol;
-use crate::signin::token_error;
 use crate::tokens::{IdToken, Tokens};
 
 /// What Pixie keeps in the OS keyring for one account: enough to get new access tokens

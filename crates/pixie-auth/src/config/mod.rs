@@ -9,12 +9,9 @@ use openidconnect::ClientSecret;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::dpop::DpopMode;
-use crate::logout::LogoutHint;
-use crate::par::ParMode;
 use crate::settings::{
-    Endpoints, Protocol, ProviderConfig, RedirectMode, check_redirect_uri, default_redirect_uri,
-    is_valid_id, tenant_template,
+    DpopMode, Endpoints, LogoutHint, ParMode, Protocol, ProviderConfig, RedirectMode,
+    check_redirect_uri, default_redirect_uri, is_valid_id, tenant_template,
 };
 
 mod messages;

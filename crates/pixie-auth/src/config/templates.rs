@@ -3,8 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::logout::LogoutHint;
-use crate::settings::{Endpoints, Protocol, RedirectMode};
+use crate::settings::{Endpoints, LogoutHint, Protocol, RedirectMode};
 
 /// Known providers: everything but the client id filled in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]

@@ -2,8 +2,7 @@
 use std::path::Path;
 
 use super::*;
-use crate::logout::LogoutHint;
-use crate::settings::{Protocol, RedirectMode};
+use crate::settings::{LogoutHint, Protocol, RedirectMode};
 
 fn p(text: &str) -> Result<Providers, ConfigError> {
     parse(Path::new("providers.toml"), text)

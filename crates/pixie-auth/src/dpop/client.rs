@@ -12,8 +12,10 @@ use openidconnect::http::{HeaderValue, StatusCode, header};
 use openidconnect::{AsyncHttpClient, HttpRequest, HttpResponse};
 use url::Url;
 
+use super::error::DpopError;
+use super::key::DpopKey;
 use super::proof::{ProofFor, proof};
-use super::{DpopError, DpopKey, DpopState};
+use super::state::DpopState;
 use crate::http::{HttpClient, HttpError};
 use crate::provider::Clock;
 

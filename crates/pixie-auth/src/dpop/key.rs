@@ -11,7 +11,7 @@ use p256::ecdsa::{Signature, SigningKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-use super::DpopError;
+use super::error::DpopError;
 
 /// A P-256 private key for DPoP proofs. Cloning shares the key (the session, the pending
 /// sign-in and the provider's per-account memory hold the same one).

@@ -6,7 +6,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use super::{DpopError, DpopKey};
+use super::error::DpopError;
+use super::key::DpopKey;
 
 /// What one proof says about its request.
 pub struct ProofFor<'a> {

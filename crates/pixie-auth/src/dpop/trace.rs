@@ -3,8 +3,8 @@
 
 use openidconnect::core::CoreTokenResponse;
 
-use super::DpopKey;
 use super::client::DpopOutcome;
+use super::key::DpopKey;
 use crate::Error;
 use crate::flow::{Check, Param, short};
 

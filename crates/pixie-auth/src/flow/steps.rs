@@ -17,7 +17,7 @@ pub(crate) fn trace_opening(trace: &FlowTrace, authorization_url: &Url) {
         "Open the authorization request in the system browser",
     );
     for (name, value) in authorization_url.query_pairs() {
-        step = step.param(&name, crate::par::shown(&name, &value));
+        step = step.param(&name, shown(&name, &value));
     }
     trace.push(
         step.check(Check::new(
@@ -232,4 +232,13 @@ pub(crate) fn token_step<T>(
     ))
     .checks(req.bound)
     .note("Tokens come back to the core only, never through a browser URL.")
+}
+
+/// How a request parameter is shown in the flow record: `state`, `nonce` and `request_uri`
+/// by their start, the rest (the challenge, `dpop_jkt`, the redirect URI) in full.
+pub(crate) fn shown(name: &str, value: &str) -> String {
+    match name {
+        "state" | "nonce" | "request_uri" => short(value),
+        _ => value.to_owned(),
+    }
 }

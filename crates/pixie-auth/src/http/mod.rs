@@ -10,7 +10,7 @@ use url::{Host, Url};
 
 use crate::proxy::ProxySettings;
 
-mod request;
+pub(crate) mod request;
 
 pub(crate) use request::Request;
 

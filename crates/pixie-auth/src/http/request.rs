@@ -90,6 +90,20 @@ impl Request {
     }
 }
 
+/// A GET with an optional bearer token, as JSON bytes. For discovery that cannot go through
+/// `openidconnect` (a multi-tenant issuer) and for OAuth 2.0 user APIs.
+pub(crate) async fn get_json(
+    http: &super::HttpClient,
+    url: &Url,
+    bearer: Option<&str>,
+) -> Result<openidconnect::HttpResponse, HttpError> {
+    let mut request = Request::get(url).accept("application/json");
+    if let Some(token) = bearer {
+        request = request.bearer(token);
+    }
+    http.execute(request.build()?).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

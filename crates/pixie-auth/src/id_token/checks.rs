@@ -3,108 +3,15 @@
 
 use openidconnect::TokenResponse;
 use openidconnect::core::CoreTokenResponse;
-use serde::Serialize;
 
 use super::Expect;
+use super::rules::IdTokenCheck;
 use crate::Error;
 use crate::flow::{Check, FlowStep, Party};
 use crate::jwt::Jwt;
 use crate::provider::Provider;
 use crate::settings::Protocol;
 use crate::tokens::Tokens;
-
-/// One check on an ID token, named after its step in OIDC Core §3.1.3.7 (and the few
-/// outside it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IdTokenCheck {
-    /// §3.1.3.3: present and readable.
-    Present,
-    /// Step 2.
-    Issuer,
-    /// Step 3.
-    Audience,
-    /// Steps 4–5.
-    AuthorizedParty,
-    /// Steps 6–8.
-    Signature,
-    /// Step 9.
-    Expiry,
-    /// Step 11.
-    Nonce,
-    /// Step 2 for a multi-tenant issuer, made after the verifier's checks.
-    Tenant,
-    /// Step 10.
-    IssuedAt,
-    /// §12.2, a refresh only.
-    SameSubject,
-    /// §3.1.3.8.
-    AtHash,
-}
-
-impl IdTokenCheck {
-    /// The checks of one token response, in the order they are made.
-    pub fn sequence(multi_tenant: bool, refresh: bool) -> Vec<IdTokenCheck> {
-        use IdTokenCheck as C;
-        let mut out = vec![C::Present];
-        // A `{tenantid}` issuer is compared after the verifier, filled with the token's `tid`.
-        if !multi_tenant {
-            out.push(C::Issuer);
-        }
-        out.extend([
-            C::Audience,
-            C::AuthorizedParty,
-            C::Signature,
-            C::Expiry,
-            C::Nonce,
-        ]);
-        if multi_tenant {
-            out.push(C::Tenant);
-        }
-        out.push(C::IssuedAt);
-        if refresh {
-            out.push(C::SameSubject);
-        }
-        out.push(C::AtHash);
-        out
-    }
-
-    /// What the check asks, in words.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Present => "an ID token is present and readable",
-            Self::Issuer => "iss is the provider's issuer",
-            Self::Audience => "aud contains Pixie's client id",
-            Self::AuthorizedParty => {
-                "azp, when present, is Pixie (required with several audiences)"
-            }
-            Self::Signature => "signature verified with the provider's JWKS",
-            Self::Expiry => "not expired (exp)",
-            Self::Nonce => "nonce matches this sign-in",
-            Self::Tenant => "iss is the issuer of the token's own tenant (tid)",
-            Self::IssuedAt => "issued now, not in the future (iat)",
-            Self::SameSubject => "about the same account as before (sub)",
-            Self::AtHash => "at_hash, when present, matches the access token",
-        }
-    }
-
-    /// Where the check is written.
-    pub fn spec(self) -> &'static str {
-        match self {
-            Self::Present => "OIDC Core §3.1.3.3",
-            Self::Issuer => "OIDC Core §3.1.3.7 step 2",
-            Self::Audience => "OIDC Core §3.1.3.7 step 3",
-            Self::AuthorizedParty => "OIDC Core §3.1.3.7 steps 4–5",
-            Self::Signature => "OIDC Core §3.1.3.7 steps 6–8",
-            Self::Expiry => "OIDC Core §3.1.3.7 step 9",
-            Self::Nonce => "OIDC Core §3.1.3.7 step 11",
-            Self::Tenant => "OIDC Core §3.1.3.7 step 2 (multi-tenant issuer)",
-            Self::IssuedAt => "OIDC Core §3.1.3.7 step 10",
-            Self::SameSubject => "OIDC Core §12.2",
-            Self::AtHash => "OIDC Core §3.1.3.8",
-        }
-    }
-}
 
 /// The check that `result` failed at. An error that is not the token's own (the provider's
 /// keys could not be fetched) stops the signature check.

@@ -5,8 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use openidconnect::core::{
-    CoreIdToken, CoreIdTokenClaims, CoreIdTokenVerifier, CoreJsonWebKeySet,
-    CoreJwsSigningAlgorithm, CoreTokenResponse,
+    CoreIdToken, CoreIdTokenClaims, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreTokenResponse,
 };
 use openidconnect::{
     AccessToken, AccessTokenHash, ClaimsVerificationError, ClientId, DiscoveryError, Nonce,
@@ -21,23 +20,13 @@ use crate::settings::Protocol;
 use crate::tokens::{IdToken, Tokens};
 
 mod checks;
+pub(crate) mod rules;
 
-pub use checks::IdTokenCheck;
 pub(crate) use checks::id_token_step;
+pub use rules::{ALLOWED_ALGS, IdTokenCheck, IdTokenError};
 
 /// Clock skew tolerated on `iat` (OIDC Core §3.1.3.7 step 10).
 const MAX_IAT_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
-
-/// The signing algorithms Pixie accepts on ID tokens. Never `none`, never HMAC for a
-/// public client (OIDC Core §10.1 / RFC 8725 §3.1).
-pub const ALLOWED_ALGS: [CoreJwsSigningAlgorithm; 6] = [
-    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
-    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,
-    CoreJwsSigningAlgorithm::RsaSsaPssSha256,
-    CoreJwsSigningAlgorithm::EcdsaP256Sha256,
-    CoreJwsSigningAlgorithm::EcdsaP384Sha384,
-];
 
 /// What a token response's ID token is checked against.
 #[derive(Clone, Copy, Debug)]
@@ -49,100 +38,6 @@ pub(crate) enum Expect<'a> {
     Device,
     /// A refresh (OIDC Core §12.2): an ID token is optional and about the same account.
     Refresh(&'a SubjectIdentifier),
-}
-
-/// Why an ID token was refused: one variant per check, each naming its spec step.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum IdTokenError {
-    /// OIDC Core §3.1.3.3: a successful response to an `openid` request has an ID token.
-    #[error("the token response has no id_token")]
-    Missing,
-    /// OIDC Core §3.1.3.7 step 2.
-    #[error("the ID token names another issuer (iss): {0}")]
-    Issuer(String),
-    /// Step 2 for a multi-tenant issuer: the token names no tenant to fill the template with.
-    #[error("the ID token names no tenant (tid)")]
-    MissingTenant,
-    /// Step 2 for a multi-tenant issuer: `iss` is not the template filled with `tid`.
-    #[error("the ID token's issuer is not its tenant's ({0})")]
-    TenantIssuer(String),
-    /// Step 3.
-    #[error("the ID token is not for Pixie (aud): {0}")]
-    Audience(String),
-    /// Steps 4–5.
-    #[error("the ID token was issued to another party (azp): {0}")]
-    AuthorizedParty(String),
-    /// Steps 6–8 (and the JOSE header: `crit`, `alg` allow-list, no `none`).
-    #[error("the ID token's signature does not verify: {0}")]
-    Signature(String),
-    /// Step 6: the provider's keys (JWKS) could not be read again after an unknown `kid`.
-    #[error("the provider's keys could not be read: {0}")]
-    Keys(String),
-    /// Step 9.
-    #[error("the ID token has expired (exp): {0}")]
-    Expired(String),
-    /// Step 10.
-    #[error("the ID token is issued in the future (iat)")]
-    IssuedInFuture,
-    /// Step 11.
-    #[error("the ID token's nonce is not this sign-in's: {0}")]
-    Nonce(String),
-    /// OIDC Core §3.1.3.8 / §3.2.2.9.
-    #[error("at_hash does not match the access token")]
-    AtHash,
-    /// OIDC Core §12.2: a refreshed ID token is about the same person.
-    #[error("the refreshed ID token is about another account (sub)")]
-    SubjectChanged,
-    /// A token that could not be read as an ID token at all.
-    #[error("the ID token could not be read: {0}")]
-    Unreadable(String),
-}
-
-impl IdTokenError {
-    /// The check that failed, for the flow diagram.
-    pub fn check(&self) -> IdTokenCheck {
-        use IdTokenCheck as C;
-        match self {
-            Self::Missing | Self::Unreadable(_) => C::Present,
-            Self::Issuer(_) => C::Issuer,
-            Self::MissingTenant | Self::TenantIssuer(_) => C::Tenant,
-            Self::Audience(_) => C::Audience,
-            Self::AuthorizedParty(_) => C::AuthorizedParty,
-            Self::Signature(_) | Self::Keys(_) => C::Signature,
-            Self::Expired(_) => C::Expiry,
-            Self::IssuedInFuture => C::IssuedAt,
-            Self::Nonce(_) => C::Nonce,
-            Self::AtHash => C::AtHash,
-            Self::SubjectChanged => C::SameSubject,
-        }
-    }
-
-    /// `openidconnect`'s verdict as a step. Its verifier reports steps 3 and 4–5 both as
-    /// `InvalidAudience`. Step 3 refuses an `aud` without Pixie or with any audience Pixie
-    /// does not trust (a public client trusts only itself); an `aud` that passes it means
-    /// the failure was step 4–5's, `azp`.
-    fn from_verifier(e: ClaimsVerificationError, id_token: &CoreIdToken, client_id: &str) -> Self {
-        use ClaimsVerificationError as V;
-        match e {
-            V::InvalidIssuer(m) => Self::Issuer(m),
-            V::InvalidAudience(m) => {
-                let aud_passes = Jwt::decode(&id_token.to_string()).is_some_and(|j| {
-                    let aud = j.audiences();
-                    !aud.is_empty() && aud.iter().all(|a| *a == client_id)
-                });
-                if aud_passes {
-                    Self::AuthorizedParty(m)
-                } else {
-                    Self::Audience(m)
-                }
-            }
-            V::SignatureVerification(e) => Self::Signature(e.to_string()),
-            V::Unsupported(m) => Self::Signature(m),
-            V::Expired(m) => Self::Expired(m),
-            V::InvalidNonce(m) => Self::Nonce(m),
-            other => Self::Unreadable(other.to_string()),
-        }
-    }
 }
 
 impl Provider {
@@ -275,7 +170,7 @@ impl Provider {
         }
         match claims {
             Ok(c) => Ok((verifier, c)),
-            Err(e) => Err(IdTokenError::from_verifier(e, id_token, &self.config.client_id).into()),
+            Err(e) => Err(from_verifier(e, id_token, &self.config.client_id).into()),
         }
     }
 
@@ -290,7 +185,7 @@ impl Provider {
         let expect = nonce.map_or(Expect::Refresh(&placeholder), Expect::SignIn);
         claims_of(&self.id_token_verifier(), id_token, expect)
             .map(|_| ())
-            .map_err(|e| IdTokenError::from_verifier(e, id_token, &self.config.client_id))
+            .map_err(|e| from_verifier(e, id_token, &self.config.client_id))
     }
 
     /// A verifier over the keys Pixie holds now, with the algorithm allow-list and the clock.
@@ -344,5 +239,36 @@ fn claims_of<'t>(
         Expect::Device | Expect::Refresh(_) => {
             id_token.claims(verifier, |_: Option<&Nonce>| Ok(()))
         }
+    }
+}
+
+/// `openidconnect`'s verdict as a step. Its verifier reports steps 3 and 4–5 both as
+/// `InvalidAudience`. Step 3 refuses an `aud` without Pixie or with any audience Pixie
+/// does not trust (a public client trusts only itself); an `aud` that passes it means
+/// the failure was step 4–5's, `azp`.
+fn from_verifier(
+    e: ClaimsVerificationError,
+    id_token: &CoreIdToken,
+    client_id: &str,
+) -> IdTokenError {
+    use ClaimsVerificationError as V;
+    match e {
+        V::InvalidIssuer(m) => IdTokenError::Issuer(m),
+        V::InvalidAudience(m) => {
+            let aud_passes = Jwt::decode(&id_token.to_string()).is_some_and(|j| {
+                let aud = j.audiences();
+                !aud.is_empty() && aud.iter().all(|a| *a == client_id)
+            });
+            if aud_passes {
+                IdTokenError::AuthorizedParty(m)
+            } else {
+                IdTokenError::Audience(m)
+            }
+        }
+        V::SignatureVerification(e) => IdTokenError::Signature(e.to_string()),
+        V::Unsupported(m) => IdTokenError::Signature(m),
+        V::Expired(m) => IdTokenError::Expired(m),
+        V::InvalidNonce(m) => IdTokenError::Nonce(m),
+        other => IdTokenError::Unreadable(other.to_string()),
     }
 }

@@ -9,7 +9,8 @@ use url::Url;
 
 use super::{ExtraMetadata, Metadata, Provider};
 use crate::Error;
-use crate::http::{HttpClient, Request, is_allowed_url};
+use crate::http::request::get_json;
+use crate::http::{HttpClient, is_allowed_url};
 use crate::settings::{Endpoints, Protocol, ProviderConfig, tenant_template};
 
 /// The metadata with the provider's keys fetched from its `jwks_uri` (https, loopback
@@ -25,20 +26,6 @@ async fn with_keys(metadata: Metadata, http: &HttpClient) -> Result<Metadata, Er
             other => Error::Discovery(format!("the provider's keys: {other}")),
         })?;
     Ok(metadata.set_jwks(jwks))
-}
-
-/// A GET with an optional bearer token, as JSON bytes. For discovery that cannot go through
-/// `openidconnect` (a multi-tenant issuer) and for OAuth 2.0 user APIs.
-pub(crate) async fn get_json(
-    http: &HttpClient,
-    url: &Url,
-    bearer: Option<&str>,
-) -> Result<openidconnect::HttpResponse, crate::HttpError> {
-    let mut request = Request::get(url).accept("application/json");
-    if let Some(token) = bearer {
-        request = request.bearer(token);
-    }
-    http.execute(request.build()?).await
 }
 
 impl Provider {
@@ -101,7 +88,7 @@ impl Provider {
             JsonWebKeySetUrl::from_url(jwks_uri),
             vec![ResponseTypes::new(vec![CoreResponseType::Code])],
             vec![CoreSubjectIdentifierType::Public],
-            crate::id_token::ALLOWED_ALGS.to_vec(),
+            crate::id_token::rules::ALLOWED_ALGS.to_vec(),
             ExtraMetadata {
                 revocation_endpoint: endpoints.revocation.clone(),
                 device_authorization_endpoint: endpoints.device_authorization.clone(),

@@ -11,10 +11,12 @@ use openidconnect::{
     RevocationUrl,
 };
 use serde::{Deserialize, Serialize};
+use url::Url;
 
 use crate::Error;
 use crate::http::is_allowed_url;
-use crate::settings::{Protocol, ProviderConfig};
+use crate::par::error::ParError;
+use crate::settings::{ParMode, Protocol, ProviderConfig};
 
 /// Metadata fields beyond OpenID Connect Discovery 1.0 that Pixie reads.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -133,6 +135,8 @@ pub(crate) fn check(
             "an OAuth 2.0 provider needs the `userinfo` URL of its user API".into(),
         ));
     }
+    // RFC 9126 §5: `par` and the provider's metadata must agree before any sign-in.
+    par_endpoint(config, metadata)?;
     // RFC 7009 §2: where to revoke a token at sign-out, when the provider has it.
     match &metadata.additional_metadata().revocation_endpoint {
         Some(u) => {
@@ -147,4 +151,46 @@ pub(crate) fn check(
         }
         None => Ok(None),
     }
+}
+
+/// Where to push this provider's requests, or `None` to send them in the URL.
+pub(crate) fn par_endpoint(
+    config: &ProviderConfig,
+    metadata: &Metadata,
+) -> Result<Option<Url>, Error> {
+    let extra = metadata.additional_metadata();
+    let advertised = extra.pushed_authorization_request_endpoint.as_deref();
+    match (config.par, advertised) {
+        // RFC 9126 §5: a provider may require pushed requests.
+        (ParMode::Never, _) if extra.require_pushed_authorization_requests => {
+            Err(ParError::RequiredButOff.into())
+        }
+        (ParMode::Never, _) => Ok(None),
+        (ParMode::Always, None) => Err(ParError::NotOffered.into()),
+        (ParMode::Auto, None) if extra.require_pushed_authorization_requests => {
+            Err(ParError::NotOffered.into())
+        }
+        (ParMode::Auto, None) => Ok(None),
+        (_, Some(u)) => {
+            let url = Url::parse(u).map_err(|e| {
+                Error::Discovery(format!("pushed_authorization_request_endpoint: {e}"))
+            })?;
+            // RFC 9126 §5 / RFC 8252 §8.3: https, loopback excepted.
+            if !is_allowed_url(&url) {
+                return Err(Error::Discovery(
+                    "the pushed authorization request endpoint must use https".into(),
+                ));
+            }
+            Ok(Some(url))
+        }
+    }
+}
+
+/// Whether every request must be pushed: `par = "always"`, or the provider requires it
+/// (RFC 9126 §5 `require_pushed_authorization_requests`).
+pub(crate) fn must_push(config: &ProviderConfig, metadata: &Metadata) -> bool {
+    config.par == ParMode::Always
+        || metadata
+            .additional_metadata()
+            .require_pushed_authorization_requests
 }

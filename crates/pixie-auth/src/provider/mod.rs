@@ -13,9 +13,8 @@ use crate::http::{HttpClient, Request};
 use crate::settings::ProviderConfig;
 
 mod discovery;
-mod metadata;
+pub(crate) mod metadata;
 
-pub(crate) use discovery::get_json;
 pub use metadata::{ExtraMetadata, Metadata};
 pub(crate) use metadata::{OidcClient, secret_auth_type};
 
@@ -35,7 +34,7 @@ pub struct Provider {
     /// `kid` (key rotation).
     pub(crate) jwks: std::sync::RwLock<CoreJsonWebKeySet>,
     /// DPoP nonces per server and this run's account keys (RFC 9449).
-    pub(crate) dpop: Arc<crate::dpop::DpopState>,
+    pub(crate) dpop: Arc<crate::dpop::state::DpopState>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -67,7 +66,7 @@ impl Provider {
         )
         .set_redirect_uri(RedirectUrl::from_url(redirect_uri.clone()))
         .set_auth_type(secret_auth_type(&config, &metadata));
-        let provider = Self {
+        Ok(Self {
             config,
             metadata,
             client,
@@ -77,10 +76,7 @@ impl Provider {
             clock: Arc::new(Utc::now),
             jwks: std::sync::RwLock::new(metadata_jwks),
             dpop: Arc::default(),
-        };
-        // RFC 9126 §5: `par` and the provider's metadata must agree before any sign-in.
-        provider.par_endpoint()?;
-        Ok(provider)
+        })
     }
 
     /// Replace the clock used for token expiry checks (tests).

@@ -6,7 +6,10 @@ use openidconnect::ClientSecret;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+mod modes;
 mod redirect;
+
+pub use modes::{DpopMode, LogoutHint, ParMode};
 
 pub use redirect::{
     CALLBACK_PATH, RedirectMode, SCHEME, check_redirect_uri, default_redirect_uri, is_valid_id,
@@ -52,7 +55,7 @@ pub struct ProviderConfig {
     /// What the end-session URL says about the person (OpenID RP-Initiated Logout 1.0 §2):
     /// `client_id` by default, the ID token only for providers that need it.
     #[serde(default)]
-    pub logout_hint: crate::logout::LogoutHint,
+    pub logout_hint: LogoutHint,
     /// Other configured providers with the same redirect URI (see [`crate::mixup`]).
     #[serde(default, skip_serializing)]
     pub shares_redirect_with: Vec<String>,
@@ -63,10 +66,10 @@ pub struct ProviderConfig {
     pub loopback_fallback: bool,
     /// Pushed authorization requests (RFC 9126): `auto` (when offered), `always`, `never`.
     #[serde(default)]
-    pub par: crate::par::ParMode,
+    pub par: ParMode,
     /// DPoP-bound tokens (RFC 9449): `auto` (when ES256 is offered), `always`, `never`.
     #[serde(default)]
-    pub dpop: crate::dpop::DpopMode,
+    pub dpop: DpopMode,
 }
 
 /// Which protocol a provider speaks.
@@ -123,11 +126,11 @@ impl ProviderConfig {
             endpoints: None,
             extra_params: Vec::new(),
             multi_tenant: false,
-            logout_hint: crate::logout::LogoutHint::ClientId,
+            logout_hint: LogoutHint::ClientId,
             shares_redirect_with: Vec::new(),
             loopback_fallback: false,
-            par: crate::par::ParMode::Auto,
-            dpop: crate::dpop::DpopMode::Auto,
+            par: ParMode::Auto,
+            dpop: DpopMode::Auto,
         }
     }
 }

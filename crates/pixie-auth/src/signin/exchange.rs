@@ -2,43 +2,16 @@
 //! tokens, with a DPoP proof when the account has a key (RFC 9449 §5), then the ID token's
 //! checks.
 
-use openidconnect::core::CoreErrorResponseType;
-use openidconnect::{PkceCodeVerifier, RedirectUrl, RequestTokenError, StandardErrorResponse};
+use openidconnect::{PkceCodeVerifier, RedirectUrl};
 
 use super::PendingSignIn;
 use crate::Error;
 use crate::callback::{CallbackError, ValidatedCallback};
+use crate::error::token_error;
 use crate::flow::steps::{TokenRequest, token_step};
 use crate::id_token::Expect;
 use crate::provider::Provider;
 use crate::tokens::Tokens;
-
-/// RFC 6749 §5.2 error responses and transport failures of the token endpoint, as typed
-/// errors. The body may hold tokens: say what failed, never what it held.
-pub(crate) fn token_error(
-    e: RequestTokenError<crate::HttpError, StandardErrorResponse<CoreErrorResponseType>>,
-) -> Error {
-    match e {
-        RequestTokenError::ServerResponse(r) => Error::TokenRejected {
-            error: r.error().as_ref().to_string(),
-            description: r.error_description().cloned(),
-        },
-        RequestTokenError::Request(source) => Error::http("token", source),
-        RequestTokenError::Parse(err, body) => {
-            // RFC 6749 §5.2 says errors come with HTTP 400; GitHub sends them with 200
-            // ("Troubleshooting OAuth app access token request errors"). An error body is
-            // the provider refusing, whatever the status.
-            match serde_json::from_slice::<StandardErrorResponse<CoreErrorResponseType>>(&body) {
-                Ok(r) => Error::TokenRejected {
-                    error: r.error().as_ref().to_string(),
-                    description: r.error_description().cloned(),
-                },
-                Err(_) => Error::TokenResponse(format!("malformed JSON at {}", err.path())),
-            }
-        }
-        RequestTokenError::Other(msg) => Error::TokenResponse(msg),
-    }
-}
 
 impl Provider {
     /// RFC 6749 §4.1.3 + RFC 7636 §4.5: trade the code and verifier for tokens, then check

@@ -21,8 +21,6 @@ mod request;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use exchange::token_error;
-
 /// How long the work after the redirect (exchange, checks, userinfo, picture) may take. The
 /// app puts this deadline over [`Provider::complete`].
 pub const COMPLETE_DEADLINE: Duration = Duration::from_secs(45);

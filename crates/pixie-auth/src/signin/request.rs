@@ -14,7 +14,9 @@ use crate::Error;
 use crate::flow::FlowTrace;
 use crate::flow::steps::trace_opening;
 use crate::hints::SignInHints;
+use crate::par::error::ParError;
 use crate::provider::Provider;
+use crate::provider::metadata::{must_push, par_endpoint};
 use crate::random::{new_nonce, new_state, pkce_pair};
 use crate::settings::Protocol;
 
@@ -38,8 +40,11 @@ impl Provider {
         redirect_uri: Option<&Url>,
         hints: &SignInHints,
     ) -> Result<PendingSignIn, Error> {
-        if self.par_endpoint()?.is_some() && self.must_push() {
-            return Err(crate::par::ParError::NotPushed.into());
+        // RFC 9126 §5: a provider that takes only pushed requests gets none in the URL.
+        if par_endpoint(&self.config, &self.metadata)?.is_some()
+            && must_push(&self.config, &self.metadata)
+        {
+            return Err(ParError::NotPushed.into());
         }
         let pending = self.build_sign_in(redirect_uri, hints)?;
         trace_opening(&pending.trace, &pending.authorization_url);

@@ -3,141 +3,27 @@
 //! `request_uri` it got back. The pending sign-in is the same one, checked by the same
 //! callback validator.
 
+pub(crate) mod error;
+
+pub use error::ParError;
+
 use openidconnect::HttpResponse;
 use openidconnect::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use url::Url;
 
 use crate::Error;
-use crate::flow::steps::trace_opening;
+use crate::flow::steps::{shown, trace_opening};
 use crate::flow::{Check, FlowStep, Party, short};
 use crate::hints::SignInHints;
-use crate::http::is_allowed_url;
 use crate::provider::Provider;
+use crate::provider::metadata::par_endpoint;
 use crate::signin::PendingSignIn;
-
-/// When to push the authorization request, per provider in `providers.toml` (`par = "…"`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ParMode {
-    /// When the metadata names a `pushed_authorization_request_endpoint` (RFC 9126 §5).
-    #[default]
-    Auto,
-    /// Always; a provider without the endpoint is a configuration error.
-    Always,
-    /// Never; a provider that requires it (§5 `require_pushed_authorization_requests`) is a
-    /// configuration error.
-    Never,
-}
-
-/// Why a request could not be pushed. Carries the provider's error code and words (as text
-/// for the window to quote), never the request.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ParError {
-    /// `par = "always"` and the provider names no pushed authorization request endpoint.
-    #[error("par = \"always\", but the provider offers no pushed authorization request endpoint")]
-    NotOffered,
-    /// RFC 9126 §5: the provider requires pushed requests and `par = "never"`.
-    #[error("the provider requires pushed authorization requests, but par = \"never\"")]
-    RequiredButOff,
-    /// The request must be pushed, which only [`Provider::prepare_sign_in`] does.
-    #[error("this provider's requests must be pushed; start the sign-in with prepare_sign_in")]
-    NotPushed,
-    /// RFC 9126 §2.3: an error response (RFC 6749 §5.2 shape).
-    #[error("the pushed authorization request was refused: {error}")]
-    Refused {
-        /// RFC 6749 §5.2 error code, e.g. "invalid_request" (at most 64 characters).
-        error: String,
-        /// `error_description`: the provider's own words (at most 300 characters), if any.
-        description: Option<String>,
-    },
-    /// RFC 9126 §2.2: the answer is not a pushed authorization response.
-    #[error("the pushed authorization response could not be used: {0}")]
-    Malformed(String),
-}
-
-impl ParError {
-    /// A stable, machine-readable code (`snake_case`) for the UI and for tests.
-    pub fn code(&self) -> &'static str {
-        match self {
-            ParError::NotOffered => "par_unavailable",
-            ParError::RequiredButOff => "par_required",
-            ParError::NotPushed => "par_not_pushed",
-            ParError::Refused { .. } => "par_refused",
-            ParError::Malformed(_) => "par_response_invalid",
-        }
-    }
-
-    /// What happened, in plain words, for the person at the desktop.
-    pub fn user_message(&self) -> String {
-        match self {
-            ParError::NotOffered => {
-                "providers.toml says to send this provider's sign-in requests over a back channel (par = \"always\"), but the provider does not offer that. Set par = \"auto\".".into()
-            }
-            ParError::RequiredButOff => {
-                "This provider accepts sign-in requests only over a back channel, but providers.toml turns that off (par = \"never\"). Set par = \"auto\".".into()
-            }
-            ParError::NotPushed => {
-                "This provider needs the sign-in request sent over a back channel, which this part of Pixie cannot do.".into()
-            }
-            ParError::Refused {
-                error,
-                description: Some(d),
-            } => format!("The provider refused the sign-in request ({error}), saying: \u{201c}{d}\u{201d}"),
-            ParError::Refused { error, .. } => {
-                format!("The provider refused the sign-in request ({error}).")
-            }
-            ParError::Malformed(_) => {
-                "The provider's answer to the sign-in request failed Pixie's checks, so Pixie did not open the browser.".into()
-            }
-        }
-    }
-}
 
 /// Longest `request_uri` accepted (RFC 9126 §2.2 gives none; real ones are under 200).
 const MAX_REQUEST_URI: usize = 1024;
 
 impl Provider {
-    /// Where to push this provider's requests, or `None` to send them in the URL.
-    pub(crate) fn par_endpoint(&self) -> Result<Option<Url>, Error> {
-        let extra = self.metadata.additional_metadata();
-        let advertised = extra.pushed_authorization_request_endpoint.as_deref();
-        match (self.config.par, advertised) {
-            // RFC 9126 §5: a provider may require pushed requests.
-            (ParMode::Never, _) if extra.require_pushed_authorization_requests => {
-                Err(ParError::RequiredButOff.into())
-            }
-            (ParMode::Never, _) => Ok(None),
-            (ParMode::Always, None) => Err(ParError::NotOffered.into()),
-            (ParMode::Auto, None) if extra.require_pushed_authorization_requests => {
-                Err(ParError::NotOffered.into())
-            }
-            (ParMode::Auto, None) => Ok(None),
-            (_, Some(u)) => {
-                let url = Url::parse(u).map_err(|e| {
-                    Error::Discovery(format!("pushed_authorization_request_endpoint: {e}"))
-                })?;
-                // RFC 9126 §5 / RFC 8252 §8.3: https, loopback excepted.
-                if !is_allowed_url(&url) {
-                    return Err(Error::Discovery(
-                        "the pushed authorization request endpoint must use https".into(),
-                    ));
-                }
-                Ok(Some(url))
-            }
-        }
-    }
-
-    /// Whether every request must be pushed: `par = "always"`, or the provider requires it
-    /// (RFC 9126 §5 `require_pushed_authorization_requests`).
-    pub(crate) fn must_push(&self) -> bool {
-        self.config.par == ParMode::Always
-            || self
-                .metadata
-                .additional_metadata()
-                .require_pushed_authorization_requests
-    }
-
     /// The sign-in request as the provider takes it: pushed (RFC 9126) where it offers that
     /// and `par` allows, else the usual URL. Use this rather than
     /// [`Provider::start_sign_in_with`], which cannot push.
@@ -146,7 +32,7 @@ impl Provider {
         redirect_uri: Option<&Url>,
         hints: &SignInHints,
     ) -> Result<PendingSignIn, Error> {
-        let Some(endpoint) = self.par_endpoint()? else {
+        let Some(endpoint) = par_endpoint(&self.config, &self.metadata)? else {
             return self.start_sign_in_with(redirect_uri, hints);
         };
         let mut pending = self.build_sign_in(redirect_uri, hints)?;
@@ -209,15 +95,6 @@ impl Provider {
                 .note("Nothing but client_id and request_uri will travel through the browser."),
         );
         result
-    }
-}
-
-/// How a request parameter is shown in the flow record: `state`, `nonce` and `request_uri`
-/// by their start, the rest (the challenge, `dpop_jkt`, the redirect URI) in full.
-pub(crate) fn shown(name: &str, value: &str) -> String {
-    match name {
-        "state" | "nonce" | "request_uri" => short(value),
-        _ => value.to_owned(),
     }
 }
 
