@@ -36,6 +36,7 @@ pub use clock::{DeviceClock, SystemClock, VirtualClock};
 pub use error::DeviceError;
 pub use poll::{DEVICE_CODE_GRANT, SLOW_DOWN_STEP};
 
+use crate::dpop::DpopKey;
 use crate::flow::{Check, FlowStep, FlowTrace, NEVER_SHOWN, Party, short};
 use crate::http::is_allowed_url;
 use crate::id_token::Expect;
@@ -69,6 +70,8 @@ pub struct PendingDeviceSignIn {
     clock: Arc<dyn DeviceClock>,
     state: Mutex<PollState>,
     trace: FlowTrace,
+    /// The new account's DPoP key (RFC 9449), when the provider binds tokens.
+    dpop_key: Option<DpopKey>,
 }
 
 impl std::fmt::Debug for PendingDeviceSignIn {
@@ -214,7 +217,50 @@ impl Provider {
             return Err(DeviceError::NotSupported.into());
         }
         let trace = FlowTrace::new();
-        let http = self.http.with_trace(&trace);
+        let auth = self.request_device_code(&endpoint, &trace).await?;
+        // RFC 9449 §5: a key for the new account when the provider binds tokens.
+        let dpop_key = match self.dpop_wanted() {
+            true => Some(DpopKey::generate()?),
+            false => None,
+        };
+        let now = clock.now();
+        let qr_uri = auth
+            .verification_uri_complete
+            .as_ref()
+            .unwrap_or(&auth.verification_uri);
+        let qr_code = crate::qr::qr_png_data_url(qr_uri.as_str());
+        trace.push(shown_step(&auth, qr_code.is_some()));
+        Ok(PendingDeviceSignIn {
+            provider_id: self.config.id.clone(),
+            client_id: self.config.client_id.clone(),
+            sends_secret: self.config.client_secret.is_some(),
+            device_code: auth.device_code,
+            user_code: auth.user_code,
+            verification_uri: auth.verification_uri,
+            verification_uri_complete: auth.verification_uri_complete,
+            qr_code,
+            lifetime: auth.expires_in,
+            expires_at: now + auth.expires_in,
+            expires_at_utc: (self.clock)()
+                + chrono::TimeDelta::from_std(auth.expires_in).unwrap_or_default(),
+            clock,
+            state: Mutex::new(PollState {
+                interval: auth.interval,
+                last_answer: now,
+                polls: 0,
+            }),
+            trace,
+            dpop_key,
+        })
+    }
+
+    /// RFC 8628 §3.1–3.2: ask for the codes, and record the request and its checks.
+    async fn request_device_code(
+        &self,
+        endpoint: &Url,
+        trace: &FlowTrace,
+    ) -> Result<authorization::DeviceAuthorization, Error> {
+        let http = self.http.with_trace(trace);
 
         // RFC 8628 §3.1: `client_id` (a public client, RFC 6749 §3.2.1) and `scope`; an OpenID
         // request carries `openid` (OIDC Core §3.1.2.1).
@@ -228,7 +274,7 @@ impl Provider {
         // endpoint (a provider may hand desktop apps a non-confidential secret: Google).
         let request = self
             .client_form(
-                &endpoint,
+                endpoint,
                 &[("client_id", &self.config.client_id), ("scope", &scope)],
             )
             .map_err(|e| Error::http("device authorization", e))?;
@@ -257,68 +303,7 @@ impl Provider {
             ))
             .note("No browser on this computer: the person signs in on any device."),
         );
-        let auth = read?;
-
-        let now = clock.now();
-        let qr_uri = auth
-            .verification_uri_complete
-            .as_ref()
-            .unwrap_or(&auth.verification_uri);
-        let qr_code = crate::qr::qr_png_data_url(qr_uri.as_str());
-        let mut shown = FlowStep::new(
-            Party::App,
-            Party::OtherDevice,
-            "Show the code; the person enters it on another device",
-        )
-        .param("user_code", auth.user_code.clone())
-        .param("verification_uri", auth.verification_uri.as_str())
-        .param("device_code", short(auth.device_code.secret()))
-        .param("expires_in", format!("{} s", auth.expires_in.as_secs()))
-        .param("interval", format!("{} s", auth.interval.as_secs()));
-        if let Some(c) = &auth.verification_uri_complete {
-            shown = shown.param("verification_uri_complete", c.as_str());
-        }
-        trace.push(
-            shown
-                .check(Check::new(
-                    "the device code stays in the app; only the user code is shown",
-                    "RFC 8628 §3.3, §5.2",
-                    true,
-                    None,
-                ))
-                .check(Check::new(
-                    if qr_code.is_some() {
-                        "QR code of the verification URI, made in the core"
-                    } else {
-                        "no QR code: the URI is too long to scan well"
-                    },
-                    "RFC 8628 §3.3.1",
-                    true,
-                    None,
-                ))
-                .note("The person signs in at the provider on their phone or another computer. Pixie sees none of it."),
-        );
-        Ok(PendingDeviceSignIn {
-            provider_id: self.config.id.clone(),
-            client_id: self.config.client_id.clone(),
-            sends_secret: self.config.client_secret.is_some(),
-            device_code: auth.device_code,
-            user_code: auth.user_code,
-            verification_uri: auth.verification_uri,
-            verification_uri_complete: auth.verification_uri_complete,
-            qr_code,
-            lifetime: auth.expires_in,
-            expires_at: now + auth.expires_in,
-            expires_at_utc: (self.clock)()
-                + chrono::TimeDelta::from_std(auth.expires_in).unwrap_or_default(),
-            clock,
-            state: Mutex::new(PollState {
-                interval: auth.interval,
-                last_answer: now,
-                polls: 0,
-            }),
-            trace,
-        })
+        read
     }
 
     /// Wait for the person to finish on the other device, then check and load everything as
@@ -339,6 +324,45 @@ impl Provider {
         let tokens = self
             .verify_token_response(&response, Expect::Device, Some(&pending.trace))
             .await?;
+        // RFC 9449 §5: the account's tokens work only with its key from now on.
+        if let Some(key) = &pending.dpop_key {
+            self.dpop.keep_key(tokens.subject.as_str(), key);
+        }
         self.signed_in(tokens, &pending.trace).await
     }
+}
+
+/// The step where the person is shown the code (RFC 8628 §3.3).
+fn shown_step(auth: &authorization::DeviceAuthorization, has_qr: bool) -> FlowStep {
+    let mut shown = FlowStep::new(
+        Party::App,
+        Party::OtherDevice,
+        "Show the code; the person enters it on another device",
+    )
+    .param("user_code", auth.user_code.clone())
+    .param("verification_uri", auth.verification_uri.as_str())
+    .param("device_code", short(auth.device_code.secret()))
+    .param("expires_in", format!("{} s", auth.expires_in.as_secs()))
+    .param("interval", format!("{} s", auth.interval.as_secs()));
+    if let Some(c) = &auth.verification_uri_complete {
+        shown = shown.param("verification_uri_complete", c.as_str());
+    }
+    shown
+                .check(Check::new(
+                    "the device code stays in the app; only the user code is shown",
+                    "RFC 8628 §3.3, §5.2",
+                    true,
+                    None,
+                ))
+                .check(Check::new(
+                    if has_qr {
+                        "QR code of the verification URI, made in the core"
+                    } else {
+                        "no QR code: the URI is too long to scan well"
+                    },
+                    "RFC 8628 §3.3.1",
+                    true,
+                    None,
+                ))
+                .note("The person signs in at the provider on their phone or another computer. Pixie sees none of it.")
 }

@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use openidconnect::HttpResponse;
+use serde_json::{Map, Value};
 use url::Url;
 
-use super::DeviceError;
+use super::error::DeviceError;
 use super::wire::{error_of, fields, seconds, text};
 use crate::http::is_allowed_url;
 
@@ -65,6 +66,35 @@ fn verification_uri(raw: &str, field: &str) -> Result<Url, DeviceError> {
     Ok(url)
 }
 
+/// RFC 8628 §3.2 `device_code` and `user_code`, both REQUIRED.
+fn codes(map: &Map<String, Value>) -> Result<(&str, &str), DeviceError> {
+    let m = |e: String| DeviceError::Malformed(e);
+    // RFC 8628 §3.2 `device_code`: REQUIRED. RFC 8628 §7.3 / RFC 6749 Appendix A: VSCHARs.
+    let device_code = text(map, "device_code")
+        .map_err(m)?
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| DeviceError::Malformed("no `device_code`".into()))?;
+    if device_code.len() > MAX_FIELD || !device_code.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+        return Err(DeviceError::Malformed(
+            "`device_code` is not a short run of printable characters".into(),
+        ));
+    }
+
+    // RFC 8628 §3.2 `user_code`: REQUIRED; §6.1: short, for a person to type. Shown in large
+    // type as text, so no control characters and a sane length.
+    let user_code = text(map, "user_code")
+        .map_err(m)?
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| DeviceError::Malformed("no `user_code`".into()))?;
+    if user_code.chars().count() > MAX_USER_CODE || user_code.chars().any(char::is_control) {
+        return Err(DeviceError::Malformed(
+            "`user_code` is too long or holds control characters".into(),
+        ));
+    }
+    Ok((device_code, user_code))
+}
+
 /// Read the answer of the device authorization endpoint.
 pub(crate) fn read_authorization(
     response: &HttpResponse,
@@ -86,29 +116,7 @@ pub(crate) fn read_authorization(
     }
     let m = |e: String| DeviceError::Malformed(e);
 
-    // RFC 8628 §3.2 `device_code`: REQUIRED. RFC 8628 §7.3 / RFC 6749 Appendix A: VSCHARs.
-    let device_code = text(&map, "device_code")
-        .map_err(m)?
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| DeviceError::Malformed("no `device_code`".into()))?;
-    if device_code.len() > MAX_FIELD || !device_code.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
-        return Err(DeviceError::Malformed(
-            "`device_code` is not a short run of printable characters".into(),
-        ));
-    }
-
-    // RFC 8628 §3.2 `user_code`: REQUIRED; §6.1: short, for a person to type. Shown in large
-    // type as text, so no control characters and a sane length.
-    let user_code = text(&map, "user_code")
-        .map_err(m)?
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| DeviceError::Malformed("no `user_code`".into()))?;
-    if user_code.chars().count() > MAX_USER_CODE || user_code.chars().any(char::is_control) {
-        return Err(DeviceError::Malformed(
-            "`user_code` is too long or holds control characters".into(),
-        ));
-    }
+    let (device_code, user_code) = codes(&map)?;
 
     // RFC 8628 §3.2 `verification_uri`: REQUIRED. Google names it `verification_url`
     // ("OAuth 2.0 for TV and Limited-Input Device Applications", step 2).

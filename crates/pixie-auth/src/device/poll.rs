@@ -30,6 +30,15 @@ enum Outcome {
 }
 
 impl Outcome {
+    /// A refusal that [`crate::dpop::typed_refusal`] did not recognise as DPoP's stays the
+    /// device flow's own.
+    fn or_device(self, device: DeviceError) -> Self {
+        match self {
+            Outcome::End(Error::TokenRejected { .. }) => Outcome::End(device.into()),
+            other => other,
+        }
+    }
+
     fn name(&self) -> &'static str {
         match self {
             Outcome::Tokens(_) => "tokens",
@@ -120,8 +129,31 @@ impl Provider {
             Ok(r) => r,
             Err(e) => return Outcome::End(Error::http("token", e)),
         };
-        match http.execute(request).await {
-            Ok(response) => read_poll(&response),
+        // RFC 9449 §5: the device code grant is a token request like any other; with a key,
+        // it carries a proof (and the nonce retry of §8), and the tokens must be DPoP ones.
+        let sent = match &pending.dpop_key {
+            Some(key) => self.dpop_client(http, key, "token").execute(request).await,
+            None => http.execute(request).await,
+        };
+        match sent {
+            Ok(response) => match (read_poll(&response), &pending.dpop_key) {
+                (Outcome::Tokens(t), Some(_)) => match crate::dpop::check_token_type(&t, "token") {
+                    Ok(()) => Outcome::Tokens(t),
+                    Err(e) => Outcome::End(e.into()),
+                },
+                (
+                    Outcome::End(Error::Device(DeviceError::CodeRejected { error, description })),
+                    Some(_),
+                ) => Outcome::End(crate::dpop::typed_refusal(
+                    Error::TokenRejected {
+                        error: error.clone(),
+                        description: description.clone(),
+                    },
+                    "token",
+                ))
+                .or_device(DeviceError::CodeRejected { error, description }),
+                (outcome, _) => outcome,
+            },
             // RFC 8628 §3.5: "On encountering a connection timeout, clients MUST unilaterally
             // reduce their polling frequency before retrying."
             Err(HttpError::Timeout) => Outcome::NoAnswer("no answer in time"),
@@ -153,19 +185,7 @@ impl Provider {
             // than ask the provider.
             if pending.clock.now() >= pending.expires_at {
                 flush(trace, &path, &mut run);
-                trace.push(
-                    FlowStep::new(
-                        Party::App,
-                        Party::App,
-                        "The code expired before anyone finished",
-                    )
-                    .check(Check::new(
-                        "the device code is still within expires_in",
-                        "RFC 8628 §3.2",
-                        false,
-                        Some(format!("{} s", pending.lifetime.as_secs())),
-                    )),
-                );
+                trace.push(expired_step(pending));
                 return Err(DeviceError::Expired.into());
             }
             let outcome = self.poll_once(pending, &http).await;
@@ -192,41 +212,21 @@ impl Provider {
                 Outcome::Pending | Outcome::NoAnswer(_) => {}
                 Outcome::SlowDown(_) => flush(trace, &path, &mut run),
                 Outcome::Tokens(t) => {
-                    // The run just started holds this poll alone; it is drawn below.
-                    trace.push(
-                        poll_step(&path, pending)
-                            .http(exchange)
-                            .check(Check::new(
-                                "the person approved; the provider issued tokens for the device code",
-                                "RFC 8628 §3.5",
-                                true,
-                                None,
-                            ))
-                            .note("Tokens come back to the core only, never through a browser URL."),
-                    );
+                    // The run just started holds this poll alone; it is drawn here.
+                    trace.push(poll_step(&path, pending).http(exchange).check(Check::new(
+                        "the person approved; the provider issued tokens for the device code",
+                        "RFC 8628 §3.5",
+                        true,
+                        None,
+                    )).note("Tokens come back to the core only, never through a browser URL."));
                     return Ok(*t);
                 }
                 Outcome::End(e) => {
-                    let (name, spec) = match &e {
-                        Error::Device(DeviceError::Denied { .. }) => (
-                            "the person approved on the other device",
-                            "RFC 8628 §3.5 access_denied",
-                        ),
-                        Error::Device(DeviceError::Expired) => (
-                            "the device code is still valid",
-                            "RFC 8628 §3.5 expired_token",
-                        ),
-                        _ => (
-                            "the provider accepted the device code",
-                            "RFC 8628 §3.5, RFC 6749 §5.2",
-                        ),
-                    };
-                    trace.push(poll_step(&path, pending).http(exchange).check(Check::new(
-                        name,
-                        spec,
-                        false,
-                        Some(e.to_string()),
-                    )));
+                    trace.push(
+                        poll_step(&path, pending)
+                            .http(exchange)
+                            .check(refusal_check(&e)),
+                    );
                     return Err(e);
                 }
             }
@@ -234,9 +234,50 @@ impl Provider {
     }
 }
 
+/// The step drawn when the device code ran out before the person finished (RFC 8628 §3.2).
+fn expired_step(pending: &PendingDeviceSignIn) -> FlowStep {
+    FlowStep::new(
+        Party::App,
+        Party::App,
+        "The code expired before anyone finished",
+    )
+    .check(Check::new(
+        "the device code is still within expires_in",
+        "RFC 8628 §3.2",
+        false,
+        Some(format!("{} s", pending.lifetime.as_secs())),
+    ))
+}
+
+/// The failed check of a poll that ended the sign-in (RFC 8628 §3.5).
+fn refusal_check(e: &Error) -> Check {
+    let (name, spec) = match e {
+        Error::Device(DeviceError::Denied { .. }) => (
+            "the person approved on the other device",
+            "RFC 8628 §3.5 access_denied",
+        ),
+        Error::Device(DeviceError::Expired) => (
+            "the device code is still valid",
+            "RFC 8628 §3.5 expired_token",
+        ),
+        _ => (
+            "the provider accepted the device code",
+            "RFC 8628 §3.5, RFC 6749 §5.2",
+        ),
+    };
+    Check::new(name, spec, false, Some(e.to_string()))
+}
+
 /// The request every poll sends, as the diagram shows it.
 fn poll_step(path: &str, pending: &PendingDeviceSignIn) -> FlowStep {
+    let proof = pending.dpop_key.as_ref().map(|k| {
+        crate::flow::Param::new(
+            "DPoP",
+            format!("proof: ES256, jkt={}", short(&k.thumbprint())),
+        )
+    });
     FlowStep::new(Party::App, Party::TokenEndpoint, &format!("POST {path}"))
+        .params(proof)
         .param("grant_type", DEVICE_CODE_GRANT)
         .param("device_code", short(pending.device_code.secret()))
         .param("client_id", pending.client_id.clone())

@@ -65,28 +65,7 @@ pub(crate) fn callback_step(
             "Redirect delivered to the app by the OS",
         )
     };
-    match Url::parse(raw) {
-        Ok(url) => {
-            step = step.param(
-                "uri",
-                format!("{}:{}", url.scheme(), url.path())
-                    .chars()
-                    .take(120)
-                    .collect::<String>(),
-            );
-            for (k, v) in url.query_pairs().take(12) {
-                let shown = match k.as_ref() {
-                    "code" | "state" => short(&v),
-                    "iss" | "error" | "error_description" | "error_uri" => {
-                        v.chars().take(200).collect()
-                    }
-                    _ => "(ignored)".into(),
-                };
-                step = step.param(&k, shown);
-            }
-        }
-        Err(_) => step = step.param("uri", "(not a URL)"),
-    }
+    step = arrived(step, raw);
     use CallbackError as E;
     let failed_at = match result {
         Ok(_) => usize::MAX,
@@ -125,6 +104,34 @@ pub(crate) fn callback_step(
             ok,
             if ok { None } else { detail.clone() },
         ));
+    }
+    step
+}
+
+/// What arrived on the redirect: its address and the known parameters, shortened; the
+/// rest only named.
+fn arrived(mut step: FlowStep, raw: &str) -> FlowStep {
+    match Url::parse(raw) {
+        Ok(url) => {
+            step = step.param(
+                "uri",
+                format!("{}:{}", url.scheme(), url.path())
+                    .chars()
+                    .take(120)
+                    .collect::<String>(),
+            );
+            for (k, v) in url.query_pairs().take(12) {
+                let shown = match k.as_ref() {
+                    "code" | "state" => short(&v),
+                    "iss" | "error" | "error_description" | "error_uri" => {
+                        v.chars().take(200).collect()
+                    }
+                    _ => "(ignored)".into(),
+                };
+                step = step.param(&k, shown);
+            }
+        }
+        Err(_) => step = step.param("uri", "(not a URL)"),
     }
     step
 }
