@@ -4,14 +4,19 @@
 
 use url::Url;
 
+/// Why the scripted person could not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum BrowserError {
+    /// The provider could not be reached, or answered with an error status.
     #[error("HTTP: {0}")]
     Http(#[from] reqwest::Error),
+    /// The page has no sign-in form.
     #[error("the sign-in page has no form")]
     NoForm,
+    /// The provider answered with this status instead of sending the person back.
     #[error("the provider answered {0} instead of redirecting back")]
     NoRedirect(u16),
+    /// A URL that does not parse.
     #[error("bad URL: {0}")]
     Url(#[from] url::ParseError),
 }
@@ -23,6 +28,7 @@ pub enum Answer<'a> {
     Preset(&'a str),
     /// Continue with a typed name.
     Named(&'a str),
+    /// Deny.
     Deny,
 }
 

@@ -1,7 +1,15 @@
 //! The HTML a person sees at the demo provider. Every value is escaped.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest, Sha256};
+
 use crate::store::PRESET_USERS;
 
+/// The badge at the top of every page.
+pub(crate) const BADGE: &str = "<span class=\"badge\">Local demo provider</span>";
+
+/// HTML-escape `s` for text and quoted attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -47,8 +55,17 @@ pub(crate) fn page(title: &str, body: &str) -> String {
     )
 }
 
-/// The sign-in page: pick a demo person or type a name; Continue or Deny.
-pub fn sign_in(tx: &str, client_id: &str) -> String {
+/// CSP Level 3 §8.3: the `'sha256-…'` source that allows exactly the inline `script`.
+pub(crate) fn csp_hash(script: &str) -> String {
+    format!(
+        "sha256-{}",
+        STANDARD.encode(Sha256::digest(script.as_bytes()))
+    )
+}
+
+/// The form's fields for choosing who to be (a preset person or a typed name) and its
+/// Deny / Continue buttons, for the request kept under `tx`.
+pub(crate) fn choose_person(tx: &str) -> String {
     let mut people = String::new();
     for (i, (id, name)) in PRESET_USERS.iter().enumerate() {
         people.push_str(&format!(
@@ -58,23 +75,29 @@ pub fn sign_in(tx: &str, client_id: &str) -> String {
             escape(name)
         ));
     }
+    format!(
+        "<input type=\"hidden\" name=\"tx\" value=\"{tx}\">\
+         <fieldset><legend class=\"sr\">Demo people</legend>{people}</fieldset>\
+         <label for=\"name\">Or type any name</label>\
+         <input type=\"text\" id=\"name\" name=\"name\" maxlength=\"64\" autocomplete=\"name\" placeholder=\"Your name\">\
+         <div class=\"actions\">\
+         <button type=\"submit\" name=\"action\" value=\"deny\">Deny</button>\
+         <button type=\"submit\" name=\"action\" value=\"allow\" class=\"primary\" autofocus>Continue</button>\
+         </div>",
+        tx = escape(tx),
+    )
+}
+
+/// The sign-in page: pick a demo person or type a name; Continue or Deny.
+pub fn sign_in(tx: &str, client_id: &str) -> String {
     page(
         "Sign in · Pixie demo provider",
         &format!(
-            "<span class=\"badge\">Local demo provider</span>\
-             <h1>Sign in to {client}</h1>\
+            "{BADGE}<h1>Sign in to {client}</h1>\
              <p>This provider runs on your computer for trying Pixie. No password: choose who to be.</p>\
-             <form method=\"post\" action=\"/authorize\">\
-             <input type=\"hidden\" name=\"tx\" value=\"{tx}\">\
-             <fieldset><legend class=\"sr\">Demo people</legend>{people}</fieldset>\
-             <label for=\"name\">Or type any name</label>\
-             <input type=\"text\" id=\"name\" name=\"name\" maxlength=\"64\" autocomplete=\"name\" placeholder=\"Your name\">\
-             <div class=\"actions\">\
-             <button type=\"submit\" name=\"action\" value=\"deny\">Deny</button>\
-             <button type=\"submit\" name=\"action\" value=\"allow\" class=\"primary\" autofocus>Continue</button>\
-             </div></form>",
+             <form method=\"post\" action=\"/authorize\">{form}</form>",
             client = escape(client_id),
-            tx = escape(tx),
+            form = choose_person(tx),
         ),
     )
 }
@@ -85,16 +108,17 @@ pub fn error(message: &str) -> String {
     page(
         "Sign-in error · Pixie demo provider",
         &format!(
-            "<span class=\"badge\">Local demo provider</span><h1>This sign-in request can't be used</h1><p>{}</p>",
+            "{BADGE}<h1>This sign-in request can't be used</h1><p>{}</p>",
             escape(message)
         ),
     )
 }
 
+/// After RP-initiated logout with no registered way back.
 pub fn signed_out() -> String {
     page(
         "Signed out · Pixie demo provider",
-        "<span class=\"badge\">Local demo provider</span><h1>You're signed out</h1><p>You can close this tab.</p>",
+        &format!("{BADGE}<h1>You're signed out</h1><p>You can close this tab.</p>"),
     )
 }
 

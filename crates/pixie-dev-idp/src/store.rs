@@ -25,6 +25,21 @@ pub struct User {
 }
 
 impl User {
+    /// The person chosen on a sign-in page: the typed `name` (trimmed, at most 64
+    /// characters) if any, else the preset person `preset` (Ada when none). `None` for an
+    /// unknown preset.
+    pub fn chosen(preset: Option<&str>, name: Option<&str>) -> Option<Self> {
+        if let Some(typed) = name.map(str::trim).filter(|n| !n.is_empty()) {
+            return Some(Self::from_name(&typed.chars().take(64).collect::<String>()));
+        }
+        let id = preset.unwrap_or("ada");
+        PRESET_USERS
+            .iter()
+            .find(|(pid, _)| *pid == id)
+            .map(|(_, n)| Self::from_name(n))
+    }
+
+    /// The person called `name`; the subject and email are derived from it.
     pub fn from_name(name: &str) -> Self {
         let name: String = name.split_whitespace().collect::<Vec<_>>().join(" ");
         let digest = Sha256::digest(name.to_lowercase().as_bytes());
@@ -70,6 +85,7 @@ pub struct AuthRequest {
     pub created: DateTime<Utc>,
 }
 
+/// An issued authorization code's grant (RFC 6749 §4.1.2).
 #[derive(Clone, Debug)]
 pub struct CodeGrant {
     pub request: AuthRequest,
@@ -78,6 +94,7 @@ pub struct CodeGrant {
     pub expires: DateTime<Utc>,
 }
 
+/// What an access token grants.
 #[derive(Clone, Debug)]
 pub struct AccessGrant {
     pub client_id: String,
@@ -86,6 +103,7 @@ pub struct AccessGrant {
     pub expires: DateTime<Utc>,
 }
 
+/// What a refresh token grants (kept across restarts).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RefreshGrant {
     pub client_id: String,
@@ -114,6 +132,7 @@ pub struct Persisted {
     pub revoked_families: HashSet<String>,
 }
 
+/// Everything the provider remembers.
 #[derive(Default)]
 pub struct Store {
     pub transactions: HashMap<String, AuthRequest>,
@@ -148,6 +167,7 @@ impl Store {
         self.revoked_families.insert(family.to_owned());
     }
 
+    /// How many refresh-token families are live.
     pub fn live_families(&self) -> usize {
         self.refresh
             .values()
@@ -171,5 +191,16 @@ mod tests {
         assert_eq!(a.sub, User::from_name("ada lovelace").sub);
         assert_ne!(a.sub, User::from_name("Grace Hopper").sub);
         assert!(User::from_name("Zoë 🙂").email.ends_with("@example.com"));
+        // A typed name wins over the preset; an unknown preset is nobody.
+        assert_eq!(User::chosen(None, None).unwrap().name, "Ada Lovelace");
+        assert_eq!(
+            User::chosen(Some("alan"), Some("  ")).unwrap().name,
+            "Alan Turing"
+        );
+        assert_eq!(
+            User::chosen(Some("alan"), Some(" Zoë ")).unwrap().name,
+            "Zoë"
+        );
+        assert!(User::chosen(Some("mallory"), None).is_none());
     }
 }
