@@ -1,6 +1,6 @@
 //! A scripted user agent for tests: what a person's browser does at this provider.
-//! Loads the authorization URL, submits the sign-in form and returns the redirect the
-//! provider sends the browser to, without following it (feature `scripted-browser`).
+//! Loads the authorization URL, submits the sign-in form and returns the link the last page
+//! hands to the app ("Open Pixie"), without following it (feature `scripted-browser`).
 
 use url::Url;
 
@@ -32,7 +32,8 @@ pub enum Answer<'a> {
     Deny,
 }
 
-/// Sign in at the provider and return the `Location` it redirects to.
+/// Sign in at the provider and return the link it hands back to the app (the redirect URI
+/// with the code or the error).
 pub async fn answer(auth_url: &str, answer: Answer<'_>) -> Result<String, BrowserError> {
     let ua = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -73,14 +74,21 @@ pub async fn answer(auth_url: &str, answer: Answer<'_>) -> Result<String, Browse
     let action = page.join("/authorize")?;
     let resp = ua.post(action).form(&fields).send().await?;
     let status = resp.status();
-    if !status.is_redirection() {
+    // A scripted client may still be answered with a redirect (`auto_approve`).
+    if status.is_redirection() {
+        return resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .map(str::to_owned)
+            .ok_or(BrowserError::NoRedirect(status.as_u16()));
+    }
+    if !status.is_success() {
         return Err(BrowserError::NoRedirect(status.as_u16()));
     }
-    resp.headers()
-        .get(reqwest::header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-        .map(str::to_owned)
-        .ok_or(BrowserError::NoRedirect(status.as_u16()))
+    // The person's way back when the browser does not hand the link over: "Open …".
+    let html = resp.text().await?;
+    crate::handoff_link(&html).ok_or(BrowserError::NoRedirect(status.as_u16()))
 }
 
 /// What the verification page said at the end of a sign-in on another device.

@@ -41,17 +41,21 @@ pub fn choose(tx: &str, client_id: &str, user_code: &str) -> String {
     )
 }
 
-/// The end of the verification: signed in (or not); the device carries on by itself.
+/// The end of the verification: signed in (or not); the device carries on by itself, so
+/// the page sends the person back to it.
 pub fn done(approved: bool, message: &str) -> String {
-    let title = if approved {
-        "Device connected"
+    let (title, last) = if approved {
+        (
+            "Device connected",
+            "You can close this page and go back to Pixie.",
+        )
     } else {
-        "Device not connected"
+        ("Device not connected", "You can close this tab.")
     };
     page(
         &format!("{title} · Pixie demo provider"),
         &format!(
-            "{BADGE}<h1 id=\"device-result\" data-approved=\"{approved}\">{}</h1><p>{}</p><p>You can close this tab.</p>",
+            "{BADGE}<h1 id=\"device-result\" data-approved=\"{approved}\">{}</h1><p>{}</p><p id=\"device-next\">{last}</p>",
             escape(title),
             escape(message)
         ),
@@ -67,5 +71,15 @@ mod tests {
         assert!(!enter_code(Some("\"><script>"), Some("<b>")).contains("<script>"));
         let p = choose("\"><x", "<client>", "<code>");
         assert!(!p.contains("<client>") && !p.contains("<code>") && !p.contains("\"><x"));
+        assert!(!done(false, "<b>").contains("<b>"));
+    }
+
+    #[test]
+    fn the_last_page_sends_the_person_back_to_pixie() {
+        assert!(
+            done(true, "You're signed in.")
+                .contains("You can close this page and go back to Pixie")
+        );
+        assert!(!done(false, "You declined.").contains("go back to Pixie"));
     }
 }

@@ -53,6 +53,7 @@ pub use faults::Fault;
 /// The signing key type, for tests that stand up a provider of another shape.
 #[cfg(feature = "faults")]
 pub use keys::Keys;
+pub use pages::handoff_link;
 
 pub(crate) use shared::{Shared, random_token};
 

@@ -9,7 +9,7 @@ use axum::response::Response;
 use chrono::TimeDelta;
 use url::Url;
 
-use super::{AppState, PersonChoice, error_page, html_page, redirect_to};
+use super::{AppState, PersonChoice, error_page, html_page, redirect_to, with_params};
 use crate::config::ClientRegistration;
 use crate::store::{AuthRequest, CodeGrant, User};
 use crate::{Shared, fault_hooks, pages, random_token};
@@ -75,9 +75,13 @@ fn error_params(
     response_params(s, state, base)
 }
 
+/// `params` as the pairs a URL query takes.
+fn pairs<'p>(params: &'p [(&'static str, String)]) -> Vec<(&'static str, &'p str)> {
+    params.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
 fn redirect_with(uri: &str, params: &[(&'static str, String)]) -> Response {
-    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    redirect_to(uri, &pairs)
+    redirect_to(uri, &pairs(params))
 }
 
 /// `GET /authorize`: check the request, then ask the person.
@@ -96,7 +100,7 @@ pub(super) async fn authorize_page(
     // answer at once, as if the person had clicked Continue.
     if let Some(person) = &s.config.auto_approve {
         return match User::chosen(Some(person), None) {
-            Some(user) => answer(&s, request, Some(user)),
+            Some(user) => answer(&s, request, Some(user), Reply::Redirect),
             None => error_page("Unknown demo person."),
         };
     }
@@ -217,14 +221,24 @@ pub(super) async fn authorize_decision(
         );
     };
     match choice.answer() {
-        Ok(approved) => answer(&s, request, approved),
+        Ok(approved) => answer(&s, request, approved, Reply::Page),
         Err(()) => error_page("Unknown demo person."),
     }
 }
 
+/// How the authorization response reaches the client.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reply {
+    /// A page for the person: it sends the browser on at once and offers "Open …" and the
+    /// link to copy for when the browser does not hand the link over (issue 18).
+    Page,
+    /// A 303 to the redirect URI (`auto_approve`: no person is there).
+    Redirect,
+}
+
 /// The answer to an authorization request: a code for `approved`, or `access_denied`
 /// (RFC 6749 §4.1.2 / §4.1.2.1), sent back to the client's redirect URI.
-fn answer(s: &Shared, request: AuthRequest, approved: Option<User>) -> Response {
+fn answer(s: &Shared, request: AuthRequest, approved: Option<User>, reply: Reply) -> Response {
     let state = request.state.clone();
     let mut params = match approved {
         // RFC 6749 §4.1.2.1: the person said no.
@@ -240,7 +254,19 @@ fn answer(s: &Shared, request: AuthRequest, approved: Option<User>) -> Response 
         },
     };
     fault_hooks::authorization_response(s, &mut params);
-    redirect_with(&request.redirect_uri, &params)
+    if reply == Reply::Redirect {
+        return redirect_with(&request.redirect_uri, &params);
+    }
+    let Some(link) = with_params(&request.redirect_uri, &pairs(&params)) else {
+        return error_page("The redirect URI is not a valid URL.");
+    };
+    let has_code = params.iter().any(|(k, _)| *k == "code");
+    // The link holds the code: it is on this page only (no-store, no referrer), never logged.
+    html_page(
+        pages::handoff(link.as_str(), &request.client_id, has_code),
+        "'none'",
+        Some(pages::HANDOFF_SCRIPT),
+    )
 }
 
 /// RFC 6749 §4.1.2: a new one-time code for `user`, bound to the request.

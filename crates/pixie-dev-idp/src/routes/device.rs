@@ -164,10 +164,7 @@ pub(super) async fn device_decision(
         (true, Decision::Denied) => {
             device_pages::done(false, "You declined. Nothing was shared with the device.")
         }
-        (true, _) => device_pages::done(
-            true,
-            "You're signed in. Return to your device: it will continue on its own.",
-        ),
+        (true, _) => device_pages::done(true, "You're signed in. Pixie continues on its own."),
     })
 }
 
