@@ -216,3 +216,34 @@ async fn a_person_who_says_no_on_the_other_device_gets_access_denied_in_plain_wo
         assert!(!last.ok());
     }
 }
+
+#[tokio::test]
+#[ignore = "needs oidc-provider: tests/interop/run.sh"]
+async fn a_client_not_allowed_the_device_grant_is_refused_in_plain_words() {
+    let i = interop();
+    // The same provider, and a client registered without the device code grant.
+    let mut config = configured(&i, "deep-link");
+    config.client_id = "pixie-interop-norefresh".into();
+    let provider = discover(config).await;
+    assert!(
+        provider.supports_device_flow(),
+        "advertised for the provider"
+    );
+    let e = provider.start_device_sign_in().await.unwrap_err();
+    // RFC 8628 §3.2 / RFC 6749 §5.2: the refusal, typed, the provider's words kept.
+    assert!(
+        matches!(
+            &e,
+            Error::Device(DeviceError::RequestRefused { error, description: Some(d) })
+                if error == "invalid_request" && d.contains("not allowed for this client")
+        ),
+        "{e:?}"
+    );
+    assert_eq!(e.code(), "device_request_refused");
+    assert!(
+        e.user_message()
+            .contains("would not start a sign-in on another device"),
+        "{}",
+        e.user_message()
+    );
+}

@@ -275,3 +275,34 @@ async fn par_and_dpop_with_the_loopback_listener() {
     par_and_dpop(&i, &i.issuer, false, "loopback", "grace").await;
     par_and_dpop(&i, &i.strict_issuer, true, "loopback", "grace").await;
 }
+
+#[tokio::test]
+#[ignore = "needs oidc-provider: tests/interop/run.sh"]
+async fn a_refused_push_is_typed_and_no_browser_is_opened() {
+    let i = interop();
+    // A provider id whose callback (`…/oauth/callback/unregistered`) oidc-provider does not
+    // know: the push is refused on the back channel, before any browser.
+    let mut config = configured_at(&i.strict_issuer, &i, "deep-link");
+    config.id = "unregistered".into();
+    config.redirect_uri = "dev.pixie.app:/oauth/callback/unregistered".into();
+    let provider = discover(config).await;
+    let e = provider
+        .prepare_sign_in(None, &SignInHints::default())
+        .await
+        .unwrap_err();
+    // RFC 9126 §2.3: the error response, typed, with oidc-provider's words for the window.
+    assert!(
+        matches!(
+            &e,
+            pixie_auth::Error::Par(pixie_auth::ParError::Refused { error, description: Some(d) })
+                if error == "invalid_request" && d.contains("redirect_uri")
+        ),
+        "{e:?}"
+    );
+    assert_eq!(e.code(), "par_refused");
+    assert!(
+        e.user_message().contains("refused the sign-in request"),
+        "{}",
+        e.user_message()
+    );
+}
