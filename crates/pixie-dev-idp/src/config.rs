@@ -68,6 +68,16 @@ pub struct IdpConfig {
     pub issuer_identification: bool,
     /// The authorization endpoint the `authorize-forward` fault sends the browser on to.
     pub forward_to: Option<String>,
+    /// RFC 9126: offer pushed authorization requests (`/par`, advertised as
+    /// `pushed_authorization_request_endpoint`). On by default.
+    pub par: bool,
+    /// RFC 9449: check DPoP proofs and bind tokens to their key, and advertise
+    /// `dpop_signing_alg_values_supported: ["ES256"]`. On by default; off plays a provider
+    /// that ignores the `DPoP` header and issues bearer tokens.
+    pub dpop: bool,
+    /// RFC 9449 §8, §9: demand a server nonce in every proof (`use_dpop_nonce`, then the
+    /// `DPoP-Nonce` to use). Off by default (one more round trip per request).
+    pub dpop_nonce: bool,
 }
 
 impl Default for IdpConfig {
@@ -83,6 +93,9 @@ impl Default for IdpConfig {
             auto_approve: None,
             issuer_identification: true,
             forward_to: None,
+            par: true,
+            dpop: true,
+            dpop_nonce: false,
         }
     }
 }

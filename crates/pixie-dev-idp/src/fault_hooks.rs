@@ -40,6 +40,18 @@ mod off {
     pub(crate) fn device_grant(_: &Shared) -> Option<Response> {
         None
     }
+    pub(crate) fn dpop_proof(_: &Shared) -> Option<crate::dpop::ProofError> {
+        None
+    }
+    pub(crate) fn token_type(_: &Shared, wanted: &'static str) -> &'static str {
+        wanted
+    }
+    pub(crate) fn par(_: &Shared) -> Option<Response> {
+        None
+    }
+    pub(crate) fn request_uri_expired(_: &Shared) -> bool {
+        false
+    }
     pub(crate) fn rotated_key(_: &Shared) -> Option<Arc<Keys>> {
         None
     }

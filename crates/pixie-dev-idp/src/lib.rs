@@ -2,12 +2,16 @@
 //!
 //! It implements the authorization code flow with PKCE (S256 required), signed RS256 ID tokens,
 //! userinfo, refresh-token rotation with reuse detection, RFC 7009 revocation, RP-initiated
-//! logout, RFC 9207 `iss` on every authorization response and the device authorization grant
-//! (RFC 8628). Its sign-in page asks a person to pick or type a name; there are no passwords
-//! because there is nothing to protect.
+//! logout, RFC 9207 `iss` on every authorization response, the device authorization grant
+//! (RFC 8628), pushed authorization requests (RFC 9126, [`IdpConfig::par`]) and DPoP-bound
+//! tokens (RFC 9449, [`IdpConfig::dpop`], nonces with [`IdpConfig::dpop_nonce`]). Its
+//! sign-in page asks a person to pick or type a name; there are no passwords because there
+//! is nothing to protect. After the answer, a last page hands the link back to the app (and
+//! offers "Open Pixie" and the link to copy when the browser does not).
 //!
 //! Where things are: `config` (clients and behaviour), `routes/` (one module per endpoint),
-//! `claims` (a person's claims, the one place they are built), `store` (what is remembered),
+//! `claims` (a person's claims, the one place they are built), `dpop` (the proof validator),
+//! `store` (what is remembered),
 //! `pages`/`device_pages` (the HTML), `faults` (the misbehaving provider, feature `faults`
 //! only) and `browser` (a scripted person, feature `scripted-browser`).
 //!
@@ -27,6 +31,7 @@ mod clock;
 mod config;
 mod device;
 mod device_pages;
+mod dpop;
 mod fault_hooks;
 #[cfg(feature = "faults")]
 pub mod faults;

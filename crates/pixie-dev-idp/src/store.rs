@@ -82,7 +82,19 @@ pub struct AuthRequest {
     pub state: Option<String>,
     pub nonce: Option<String>,
     pub code_challenge: String,
+    /// RFC 9449 §10 `dpop_jkt`: the key the code is bound to.
+    pub dpop_jkt: Option<String>,
     pub created: DateTime<Utc>,
+}
+
+/// A pushed authorization request (RFC 9126 §2), waiting for its one use at `/authorize`.
+#[derive(Clone, Debug)]
+pub struct Pushed {
+    pub client_id: String,
+    /// Every parameter pushed.
+    pub params: HashMap<String, String>,
+    /// RFC 9126 §2.2 `expires_in`.
+    pub expires: DateTime<Utc>,
 }
 
 /// An issued authorization code's grant (RFC 6749 §4.1.2).
@@ -101,6 +113,8 @@ pub struct AccessGrant {
     pub user: User,
     pub family: String,
     pub expires: DateTime<Utc>,
+    /// RFC 9449 §6.1 `cnf.jkt`: the DPoP key the token is bound to.
+    pub jkt: Option<String>,
 }
 
 /// What a refresh token grants (kept across restarts).
@@ -111,6 +125,9 @@ pub struct RefreshGrant {
     pub scope: String,
     pub family: String,
     pub auth_time: DateTime<Utc>,
+    /// RFC 9449 §5: the DPoP key a public client's refresh token is bound to.
+    #[serde(default)]
+    pub jkt: Option<String>,
 }
 
 /// Refresh tokens are remembered by their SHA-256 only, as a careful provider does: the
@@ -149,6 +166,10 @@ pub struct Store {
     pub revoked_families: HashSet<String>,
     /// Sign-ins on another device (RFC 8628).
     pub devices: crate::device::Devices,
+    /// Pushed authorization requests by `request_uri` (RFC 9126).
+    pub pushed: HashMap<String, Pushed>,
+    /// Used proofs and given nonces (RFC 9449).
+    pub dpop: crate::dpop::DpopState,
 }
 
 impl Store {
@@ -156,6 +177,7 @@ impl Store {
     pub fn prune(&mut self, now: DateTime<Utc>) {
         let stale = now - chrono::TimeDelta::minutes(15);
         self.transactions.retain(|_, t| t.created > stale);
+        self.pushed.retain(|_, p| p.expires > stale);
         self.codes.retain(|_, c| c.expires > stale);
         self.access.retain(|_, a| a.expires > now);
     }

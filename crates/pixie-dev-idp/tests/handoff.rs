@@ -131,22 +131,14 @@ async fn a_scripted_client_that_auto_approves_still_gets_a_redirect() {
 #[tokio::test]
 async fn the_device_flow_ends_by_sending_the_person_back_to_pixie() {
     let idp = idp().await;
-    let ua = ua();
-    let started: serde_json::Value = serde_json::from_slice(
-        &ua.post(format!("{}/device_authorization", idp.issuer()))
-            .form(&[("client_id", "pixie-desktop"), ("scope", "openid")])
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap(),
+    let started = post_json(
+        &format!("{}/device_authorization", idp.issuer()),
+        &[("client_id", "pixie-desktop"), ("scope", "openid")],
     )
-    .unwrap();
+    .await;
     let complete = started["verification_uri_complete"].as_str().unwrap();
-    let html = ua.get(complete).send().await.unwrap().text().await.unwrap();
-    let tx = tx_of(&html);
-    let done = ua
+    let tx = tx_of(&get_text(complete).await);
+    let done = ua()
         .post(format!("{}/device", idp.issuer()))
         .form(&[("tx", tx.as_str()), ("action", "allow"), ("user", "ada")])
         .send()

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::Fault;
 use crate::Shared;
+use crate::dpop::ProofError;
 use crate::keys::Keys;
 use crate::routes::{redirect_to, token_error};
 
@@ -174,6 +175,41 @@ pub(crate) fn device_grant(s: &Shared) -> Option<Response> {
         _ => return None,
     };
     Some(token_error(StatusCode::BAD_REQUEST, error, description))
+}
+
+/// A proof refused whatever it says: a nonce demanded for ever, or a replay claimed.
+pub(crate) fn dpop_proof(s: &Shared) -> Option<ProofError> {
+    match s.fault()? {
+        Fault::DpopNonceAlways => Some(ProofError::UseNonce),
+        Fault::DpopProofRejected => Some(ProofError::Invalid(
+            "This DPoP proof was already used (jti).",
+        )),
+        _ => None,
+    }
+}
+
+/// A bearer token when a DPoP one was asked for.
+pub(crate) fn token_type(s: &Shared, wanted: &'static str) -> &'static str {
+    match s.fault() {
+        Some(Fault::DpopBearerToken) => "Bearer",
+        _ => wanted,
+    }
+}
+
+/// The pushed authorization request endpoint refuses (RFC 9126 §2.3).
+pub(crate) fn par(s: &Shared) -> Option<Response> {
+    (s.fault()? == Fault::ParRefused).then(|| {
+        token_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Pushed requests are not accepted today.",
+        )
+    })
+}
+
+/// Every `request_uri` has expired by the time the browser brings it.
+pub(crate) fn request_uri_expired(s: &Shared) -> bool {
+    s.fault() == Some(Fault::ParRequestUriExpired)
 }
 
 /// The newer key after a simulated rotation, published in the JWKS.

@@ -96,6 +96,11 @@ faults! {
     DeviceExpiredToken => "device-expired-token": "the token endpoint says the device code has expired",
     DeviceAccessDenied => "device-access-denied": "the token endpoint says the person declined, with markup in the description",
     DeviceCodeRejected => "device-code-rejected": "the token endpoint refuses the device code (invalid_grant), as for a wrong or replayed one",
+    DpopNonceAlways => "dpop-nonce-always": "the provider demands a DPoP nonce and never accepts one (use_dpop_nonce every time)",
+    DpopProofRejected => "dpop-proof-rejected": "every DPoP proof is refused as a replayed jti (invalid_dpop_proof)",
+    DpopBearerToken => "dpop-bearer-token": "the token endpoint answers a DPoP token request with token_type Bearer",
+    ParRequestUriExpired => "par-request-uri-expired": "the authorization endpoint says every pushed request_uri has expired",
+    ParRefused => "par-refused": "the pushed authorization request endpoint refuses every request",
 }
 
 impl Fault {

@@ -84,7 +84,7 @@ fn redirect_with(uri: &str, params: &[(&'static str, String)]) -> Response {
     redirect_to(uri, &pairs(params))
 }
 
-/// `GET /authorize`: check the request, then ask the person.
+/// `GET /authorize`: check the request (the pushed one, RFC 9126 §4), then ask the person.
 pub(super) async fn authorize_page(
     State(s): AppState,
     Query(q): Query<HashMap<String, String>>,
@@ -92,9 +92,10 @@ pub(super) async fn authorize_page(
     if let Some(resp) = fault_hooks::authorize(&s, &q) {
         return resp;
     }
-    let request = match validate(&s, &q) {
+    let checked = super::par::pushed_request(&s, q).and_then(|q| validate(&s, &q));
+    let request = match checked {
         Ok(r) => r,
-        Err(resp) => return *resp,
+        Err(problem) => return problem.into_response(s.as_ref()),
     };
     // Benchmarks only (`--auto-approve` on the standalone binary; the app never sets it):
     // answer at once, as if the person had clicked Continue.
@@ -107,34 +108,76 @@ pub(super) async fn authorize_page(
     sign_in_page(&s, request)
 }
 
-/// RFC 6749 §4.1.2.1: an unknown client or redirect URI is shown on a page, never
-/// redirected to; every other problem goes back to the client as an error.
-fn validate(s: &Shared, q: &HashMap<String, String>) -> Result<AuthRequest, Box<Response>> {
+/// Why an authorization request cannot be used.
+#[derive(Debug)]
+pub(super) enum Problem {
+    /// RFC 6749 §4.1.2.1: an unknown client or redirect URI (or an unusable `request_uri`):
+    /// shown to the person, never redirected to.
+    Page(&'static str),
+    /// An error the client hears about at its redirect URI.
+    Redirect {
+        redirect_uri: String,
+        state: Option<String>,
+        error: &'static str,
+        description: &'static str,
+    },
+}
+
+impl Problem {
+    fn into_response(self, s: &Shared) -> Response {
+        match self {
+            Problem::Page(message) => error_page(message),
+            Problem::Redirect {
+                redirect_uri,
+                state,
+                error,
+                description,
+            } => redirect_with(
+                &redirect_uri,
+                &error_params(s, state.as_deref(), error, description),
+            ),
+        }
+    }
+
+    /// The error and its words, for an answer on a back channel (RFC 9126 §2.3).
+    pub(super) fn words(&self) -> (&'static str, &'static str) {
+        match self {
+            Problem::Page(message) => ("invalid_request", message),
+            Problem::Redirect {
+                error, description, ..
+            } => (error, description),
+        }
+    }
+}
+
+/// RFC 6749 §4.1.1–4.1.2.1, RFC 7636 §4.4, OIDC Core §3.1.2.1: the checks of an
+/// authorization request, sent in the URL or pushed.
+pub(super) fn validate(s: &Shared, q: &HashMap<String, String>) -> Result<AuthRequest, Problem> {
     let get = |k: &str| q.get(k).map(String::as_str);
     let Some(client_id) = get("client_id") else {
-        return Err(Box::new(error_page(
+        return Err(Problem::Page(
             "The request names no client (client_id is missing).",
-        )));
+        ));
     };
     let Some(client) = s.client(client_id) else {
-        return Err(Box::new(error_page(
+        return Err(Problem::Page(
             "This app is not registered with the provider (unknown client_id).",
-        )));
+        ));
     };
     let Some(redirect_uri) = get("redirect_uri") else {
-        return Err(Box::new(error_page("The request has no redirect_uri.")));
+        return Err(Problem::Page("The request has no redirect_uri."));
     };
     if !redirect_allowed(client, redirect_uri) {
-        return Err(Box::new(error_page(
+        return Err(Problem::Page(
             "The redirect_uri is not registered for this app.",
-        )));
+        ));
     }
     let state = get("state");
-    let challenge = check_parameters(&get).map_err(|(error, description)| {
-        Box::new(redirect_with(
-            redirect_uri,
-            &error_params(s, state, error, description),
-        ))
+    let challenge = check_parameters(&get).map_err(|(error, description)| Problem::Redirect {
+        redirect_uri: redirect_uri.to_owned(),
+        state: state.map(str::to_owned),
+        error,
+        description,
     })?;
     Ok(AuthRequest {
         client_id: client_id.to_owned(),
@@ -143,6 +186,8 @@ fn validate(s: &Shared, q: &HashMap<String, String>) -> Result<AuthRequest, Box<
         state: state.map(str::to_owned),
         nonce: get("nonce").map(str::to_owned),
         code_challenge: challenge.to_owned(),
+        // RFC 9449 §10: the code will be bound to this key.
+        dpop_jkt: get("dpop_jkt").filter(|_| s.config.dpop).map(str::to_owned),
         created: s.clock.now(),
     })
 }
@@ -182,6 +227,15 @@ fn check_parameters<'q>(
     }
     if !is_pkce_value(challenge) {
         return Err(("invalid_request", "code_challenge is malformed."));
+    }
+    // RFC 9449 §10: `dpop_jkt` is an RFC 7638 SHA-256 thumbprint, base64url.
+    if get("dpop_jkt").is_some_and(|j| {
+        j.len() != 43
+            || !j
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }) {
+        return Err(("invalid_request", "dpop_jkt is malformed."));
     }
     Ok(challenge)
 }

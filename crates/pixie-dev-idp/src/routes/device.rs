@@ -196,6 +196,7 @@ pub(super) fn device_grant(
     s: &Shared,
     client_id: &str,
     form: &HashMap<String, String>,
+    jkt: Option<&str>,
 ) -> Response {
     if let Some(resp) = fault_hooks::device_grant(s) {
         return resp;
@@ -220,6 +221,7 @@ pub(super) fn device_grant(
             auth_time,
             nonce: None,
             code: None,
+            jkt,
         },
     )
 }

@@ -32,6 +32,14 @@ pub(super) async fn discovery(State(s): AppState) -> Json<Value> {
             "name", "given_name", "family_name", "email", "email_verified", "picture"],
         "authorization_response_iss_parameter_supported": s.config.issuer_identification,
     });
+    // RFC 9126 §5.
+    if s.config.par {
+        doc["pushed_authorization_request_endpoint"] = json!(format!("{i}/par"));
+    }
+    // RFC 9449 §5.1.
+    if s.config.dpop {
+        doc["dpop_signing_alg_values_supported"] = json!([crate::dpop::ALG]);
+    }
     fault_hooks::discovery(&s, &mut doc);
     Json(doc)
 }

@@ -4,6 +4,7 @@ mod authorize;
 mod device;
 mod discovery;
 mod logout;
+mod par;
 mod revoke;
 mod token;
 mod userinfo;
@@ -53,6 +54,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/revoke", post(revoke::revoke))
         .route("/end_session", get(logout::end_session))
         .route("/avatar/{file}", get(avatar));
+    // RFC 9126 §2: only on a provider that offers pushed requests.
+    let router = match shared.config.par {
+        true => router.route("/par", post(par::push)),
+        false => router,
+    };
     fault_hooks::route(router, &shared).with_state(shared)
 }
 

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::{AppState, client_id_of, token_error};
+use crate::dpop;
 use crate::store::token_key;
 
 /// RFC 7009 §2: revoke a refresh token (its whole family) or an access token. Always 200
@@ -22,6 +23,17 @@ pub(super) async fn revoke(
     let Some(token) = form.get("token") else {
         return token_error(StatusCode::BAD_REQUEST, "invalid_request", "No token.");
     };
+    // RFC 9449 §5: a DPoP client's request carries a proof; when it does, it must be good.
+    // Bound tokens are revoked like the others (a proof is not required to give one up).
+    let htu = format!("{}/revoke", s.issuer);
+    let expect = dpop::Expect {
+        method: "POST",
+        htu: &htu,
+        access_token: None,
+    };
+    if let Err(e) = dpop::check(&s, &headers, &expect) {
+        return dpop::token_refusal(&s, e);
+    }
     if let Ok(mut store) = s.store.lock() {
         let family = store
             .refresh

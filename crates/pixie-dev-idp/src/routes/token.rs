@@ -21,7 +21,7 @@ use super::{
 };
 use crate::claims::{self, IdTokenFor};
 use crate::store::{AccessGrant, CodeGrant, RefreshGrant, User, token_key};
-use crate::{Shared, fault_hooks, random_token};
+use crate::{Shared, dpop, fault_hooks, random_token};
 
 /// `POST /token`: the client, then the grant its `grant_type` names.
 pub(super) async fn token(
@@ -39,11 +39,23 @@ pub(super) async fn token(
     if let Some(resp) = fault_hooks::token(&s).await {
         return resp;
     }
+    // RFC 9449 §5: a proof, when sent, binds the tokens to its key.
+    let htu = format!("{}/token", s.issuer);
+    let expect = dpop::Expect {
+        method: "POST",
+        htu: &htu,
+        access_token: None,
+    };
+    let jkt = match dpop::check(&s, &headers, &expect) {
+        Ok(jkt) => jkt,
+        Err(e) => return dpop::token_refusal(&s, e),
+    };
+    let jkt = jkt.as_deref();
     let response = match form.get("grant_type").map(String::as_str) {
-        Some("authorization_code") => code_grant(&s, &client_id, &form),
-        Some("refresh_token") => refresh_grant(&s, &client_id, &form),
+        Some("authorization_code") => code_grant(&s, &client_id, &form, jkt),
+        Some("refresh_token") => refresh_grant(&s, &client_id, &form, jkt),
         Some(crate::device::DEVICE_CODE_GRANT) => {
-            super::device::device_grant(&s, &client_id, &form)
+            super::device::device_grant(&s, &client_id, &form, jkt)
         }
         Some(_) => token_error(
             StatusCode::BAD_REQUEST,
@@ -56,8 +68,13 @@ pub(super) async fn token(
     response
 }
 
-/// RFC 6749 §4.1.3: exchange a code for tokens.
-fn code_grant(s: &Shared, client_id: &str, form: &HashMap<String, String>) -> Response {
+/// RFC 6749 §4.1.3: exchange a code for tokens (bound to `jkt`, the proof's key, if any).
+fn code_grant(
+    s: &Shared,
+    client_id: &str,
+    form: &HashMap<String, String>,
+    jkt: Option<&str>,
+) -> Response {
     let Some(code) = form.get("code") else {
         return token_error(StatusCode::BAD_REQUEST, "invalid_request", "No code.");
     };
@@ -67,6 +84,16 @@ fn code_grant(s: &Shared, client_id: &str, form: &HashMap<String, String>) -> Re
     };
     if let Err(refusal) = check_code_grant(s, &grant, client_id, form) {
         return refusal.into_response();
+    }
+    // RFC 9449 §10: a code asked for with `dpop_jkt` goes only with a proof of that key.
+    if let Some(bound) = &grant.request.dpop_jkt
+        && jkt != Some(bound.as_str())
+    {
+        return Refusal::bad(
+            "invalid_dpop_proof",
+            "The DPoP proof's key is not the one the authorization request named (dpop_jkt).",
+        )
+        .into_response();
     }
     let Ok(family) = random_token(12) else {
         return server_error("RNG.").into_response();
@@ -84,6 +111,7 @@ fn code_grant(s: &Shared, client_id: &str, form: &HashMap<String, String>) -> Re
             auth_time: grant.auth_time,
             nonce: grant.request.nonce.as_deref(),
             code: Some(code),
+            jkt,
         },
     )
 }
@@ -143,7 +171,12 @@ fn check_code_grant(
 }
 
 /// RFC 6749 §6: new tokens for a refresh token, which is rotated away.
-fn refresh_grant(s: &Shared, client_id: &str, form: &HashMap<String, String>) -> Response {
+fn refresh_grant(
+    s: &Shared,
+    client_id: &str,
+    form: &HashMap<String, String>,
+    jkt: Option<&str>,
+) -> Response {
     let Some(presented) = form.get("refresh_token") else {
         return token_error(
             StatusCode::BAD_REQUEST,
@@ -151,7 +184,7 @@ fn refresh_grant(s: &Shared, client_id: &str, form: &HashMap<String, String>) ->
             "No refresh_token.",
         );
     };
-    let grant = match rotate(s, presented, client_id) {
+    let grant = match rotate(s, presented, client_id, jkt) {
         Ok(g) => g,
         Err(refusal) => return refusal.into_response(),
     };
@@ -165,12 +198,20 @@ fn refresh_grant(s: &Shared, client_id: &str, form: &HashMap<String, String>) ->
             auth_time: grant.auth_time,
             nonce: None,
             code: None,
+            // RFC 9449 §5: a bound refresh token keeps its key.
+            jkt: grant.jkt.as_deref().or(jkt),
         },
     )
 }
 
-/// Take a live refresh token of `client_id` out of the store and remember it as rotated.
-fn rotate(s: &Shared, presented: &str, client_id: &str) -> Result<RefreshGrant, Refusal> {
+/// Take a live refresh token of `client_id` (and of the key `jkt`, when it is bound) out of
+/// the store and remember it as rotated.
+fn rotate(
+    s: &Shared,
+    presented: &str,
+    client_id: &str,
+    jkt: Option<&str>,
+) -> Result<RefreshGrant, Refusal> {
     let Ok(mut store) = s.store.lock() else {
         return Err(server_error("Store."));
     };
@@ -191,6 +232,15 @@ fn rotate(s: &Shared, presented: &str, client_id: &str) -> Result<RefreshGrant, 
             "The refresh token was issued to another client.",
         ));
     }
+    // RFC 9449 §5: a public client's bound refresh token goes only with a proof of its key;
+    // a thief's attempt leaves it where it was.
+    if grant.jkt.is_some() && grant.jkt.as_deref() != jkt {
+        store.refresh.insert(key, grant);
+        return Err(Refusal::bad(
+            "invalid_dpop_proof",
+            "The refresh token is bound to another DPoP key.",
+        ));
+    }
     store.rotated.insert(key, grant.family.clone());
     Ok(grant)
 }
@@ -206,6 +256,8 @@ pub(crate) struct Issue<'a> {
     pub nonce: Option<&'a str>,
     /// The code exchanged, if any (`c_hash`).
     pub code: Option<&'a str>,
+    /// RFC 9449 §6.1: the DPoP key the tokens are bound to (`jkt`), if any.
+    pub jkt: Option<&'a str>,
 }
 
 /// RFC 6749 §5.1: an access token, a refresh token and an ID token (OIDC Core §3.1.3.3).
@@ -237,10 +289,15 @@ pub(crate) fn issue_tokens(s: &Shared, issue: &Issue<'_>) -> Response {
         }
     };
     remember_tokens(s, issue, &access, &refresh, now + access_ttl);
+    // RFC 9449 §5: a bound access token is a DPoP token.
+    let token_type = match issue.jkt {
+        Some(_) => fault_hooks::token_type(s, "DPoP"),
+        None => "Bearer",
+    };
     no_store(
         Json(json!({
             "access_token": access,
-            "token_type": "Bearer",
+            "token_type": token_type,
             "expires_in": access_ttl.num_seconds(),
             "refresh_token": refresh,
             "id_token": id_token,
@@ -268,6 +325,7 @@ fn remember_tokens(
             user: issue.user.clone(),
             family: issue.family.to_owned(),
             expires,
+            jkt: issue.jkt.map(str::to_owned),
         },
     );
     store.refresh.insert(
@@ -278,6 +336,8 @@ fn remember_tokens(
             scope: issue.scope.to_owned(),
             family: issue.family.to_owned(),
             auth_time: issue.auth_time,
+            // RFC 9449 §5: every client here is public, so its refresh token is bound too.
+            jkt: issue.jkt.map(str::to_owned),
         },
     );
 }

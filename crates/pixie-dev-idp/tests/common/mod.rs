@@ -23,7 +23,39 @@ pub fn ua() -> reqwest::Client {
 }
 
 pub async fn idp() -> DevIdp {
-    DevIdp::start(IdpConfig::default()).await.unwrap()
+    idp_with(IdpConfig::default()).await
+}
+
+pub async fn idp_with(config: IdpConfig) -> DevIdp {
+    DevIdp::start(config).await.unwrap()
+}
+
+/// The body of GET `url`, as text.
+pub async fn get_text(url: &str) -> String {
+    ua().get(url).send().await.unwrap().text().await.unwrap()
+}
+
+/// The provider's discovery document, as text.
+pub async fn metadata(idp: &DevIdp) -> String {
+    get_text(&format!(
+        "{}/.well-known/openid-configuration",
+        idp.issuer()
+    ))
+    .await
+}
+
+/// POST `form` to `url`; the JSON answer.
+pub async fn post_json(url: &str, form: &[(&str, &str)]) -> serde_json::Value {
+    let body = ua()
+        .post(url)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    serde_json::from_slice(&body).unwrap_or_default()
 }
 
 /// The authorization request Pixie would send, with `extra` parameters.
@@ -118,4 +150,106 @@ pub async fn exchange(
         dpop,
     )
     .await
+}
+
+/// A DPoP key as a client holds it (RFC 9449 §2), and the proofs it signs (§4.2).
+pub struct Holder(p256::ecdsa::SigningKey);
+
+impl Holder {
+    /// A key from `seed` (any 32 bytes that make a valid P-256 scalar).
+    pub fn new(seed: u8) -> Self {
+        Self(p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap())
+    }
+
+    pub fn jwk(&self) -> serde_json::Value {
+        let point = self.0.verifying_key().to_sec1_bytes();
+        serde_json::json!({"kty": "EC", "crv": "P-256",
+            "x": URL_SAFE_NO_PAD.encode(&point[1..33]), "y": URL_SAFE_NO_PAD.encode(&point[33..])})
+    }
+
+    /// RFC 7638 §3: the key's thumbprint (`dpop_jkt`, `jkt`).
+    pub fn jkt(&self) -> String {
+        let j = self.jwk();
+        let canonical = format!(
+            r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
+            j["x"].as_str().unwrap(),
+            j["y"].as_str().unwrap()
+        );
+        URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+    }
+
+    /// A proof for `method` `url`, with `ath` of `token` and `nonce` when given, and `jti`.
+    pub fn proof(
+        &self,
+        method: &str,
+        url: &str,
+        token: Option<&str>,
+        nonce: Option<&str>,
+        jti: &str,
+    ) -> String {
+        use p256::ecdsa::signature::Signer;
+        let header = serde_json::json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk()});
+        let mut claims = serde_json::json!({"jti": jti, "htm": method, "htu": url,
+            "iat": chrono::Utc::now().timestamp()});
+        if let Some(t) = token {
+            claims["ath"] = URL_SAFE_NO_PAD.encode(Sha256::digest(t.as_bytes())).into();
+        }
+        if let Some(n) = nonce {
+            claims["nonce"] = n.into();
+        }
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let sig: p256::ecdsa::Signature = self.0.sign(input.as_bytes());
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
+    }
+}
+
+/// The code in the hand-off page's link after signing in at `url` as Ada.
+pub async fn code_for(idp: &DevIdp, url: &Url) -> String {
+    let html = sign_in(idp, url, "allow").await.text().await.unwrap();
+    let link = pixie_dev_idp::handoff_link(&html).expect("an Open button");
+    param(&link, "code").expect("a code")
+}
+
+/// Push `params` to `/par`; the status and the JSON body.
+pub async fn push(idp: &DevIdp, params: &[(String, String)]) -> (u16, serde_json::Value) {
+    let resp = ua()
+        .post(format!("{}/par", idp.issuer()))
+        .form(params)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap_or_default();
+    (status, body)
+}
+
+/// GET userinfo with `authorization` and an optional proof; the status and the
+/// `WWW-Authenticate` and `DPoP-Nonce` headers.
+pub async fn userinfo(
+    idp: &DevIdp,
+    authorization: &str,
+    proof: Option<&str>,
+) -> (u16, Option<String>, Option<String>) {
+    let mut req = ua()
+        .get(format!("{}/userinfo", idp.issuer()))
+        .header("Authorization", authorization);
+    if let Some(p) = proof {
+        req = req.header("DPoP", p);
+    }
+    let resp = req.send().await.unwrap();
+    let h = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    (
+        resp.status().as_u16(),
+        h("www-authenticate"),
+        h("dpop-nonce"),
+    )
 }
