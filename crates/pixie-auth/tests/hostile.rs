@@ -359,6 +359,20 @@ async fn every_par_and_dpop_defect_is_refused_with_a_typed_error_and_plain_words
     );
 }
 
+/// RFC 9449 §8 and §9: a provider that demands a nonce at the token endpoint and at
+/// userinfo is answered once with it, and the sign-in goes through.
+#[tokio::test]
+async fn a_provider_that_demands_dpop_nonces_still_signs_in() {
+    let idp = DevIdp::start(IdpConfig {
+        dpop_nonce: true,
+        ..faulty()
+    })
+    .await
+    .unwrap();
+    let (got, _) = pushed_sign_in(&provider(&idp).await).await;
+    assert_eq!(got.expect("signs in").profile.name, "Ada Lovelace");
+}
+
 #[tokio::test]
 async fn discovery_that_names_another_issuer_is_refused() {
     let idp = DevIdp::start(faulty()).await.unwrap();

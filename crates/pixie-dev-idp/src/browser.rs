@@ -60,17 +60,8 @@ pub async fn answer(auth_url: &str, answer: Answer<'_>) -> Result<String, Browse
         resp = ua.get(page.clone()).send().await?;
     }
     let html = resp.error_for_status()?.text().await?;
-    let tx = html
-        .split("name=\"tx\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .ok_or(BrowserError::NoForm)?;
-    let mut fields = vec![("tx", tx)];
-    match answer {
-        Answer::Preset(id) => fields.extend([("action", "allow"), ("user", id)]),
-        Answer::Named(name) => fields.extend([("action", "allow"), ("name", name)]),
-        Answer::Deny => fields.push(("action", "deny")),
-    }
+    let tx = form_tx(&html).ok_or(BrowserError::NoForm)?;
+    let fields = form_fields(tx, &answer);
     let action = page.join("/authorize")?;
     let resp = ua.post(action).form(&fields).send().await?;
     let status = resp.status();
@@ -89,6 +80,24 @@ pub async fn answer(auth_url: &str, answer: Answer<'_>) -> Result<String, Browse
     // The person's way back when the browser does not hand the link over: "Open …".
     let html = resp.text().await?;
     crate::handoff_link(&html).ok_or(BrowserError::NoRedirect(status.as_u16()))
+}
+
+/// The one-time id of a page's form for choosing who to be.
+fn form_tx(html: &str) -> Option<&str> {
+    html.split("name=\"tx\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+}
+
+/// What the person sends from that form.
+fn form_fields<'a>(tx: &'a str, answer: &Answer<'a>) -> Vec<(&'static str, &'a str)> {
+    let mut fields = vec![("tx", tx)];
+    match *answer {
+        Answer::Preset(id) => fields.extend([("action", "allow"), ("user", id)]),
+        Answer::Named(name) => fields.extend([("action", "allow"), ("name", name)]),
+        Answer::Deny => fields.push(("action", "deny")),
+    }
+    fields
 }
 
 /// What the verification page said at the end of a sign-in on another device.
@@ -125,19 +134,10 @@ pub async fn answer_device(
         .error_for_status()?
         .text()
         .await?;
-    let Some(tx) = html
-        .split("name=\"tx\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-    else {
+    let Some(tx) = form_tx(&html) else {
         return Ok(DeviceOutcome::Refused(first_paragraph(&html)));
     };
-    let mut fields = vec![("tx", tx)];
-    match answer {
-        Answer::Preset(id) => fields.extend([("action", "allow"), ("user", id)]),
-        Answer::Named(name) => fields.extend([("action", "allow"), ("name", name)]),
-        Answer::Deny => fields.push(("action", "deny")),
-    }
+    let fields = form_fields(tx, &answer);
     let html = ua
         .post(page.join("/device")?)
         .form(&fields)

@@ -226,6 +226,39 @@ pub(super) fn device_grant(
     )
 }
 
+/// RFC 8628 §3.4–3.5: the poll is by the request's client, before it expires, and not
+/// sooner than the interval (else `slow_down`, and the interval grows by 5 s for this and
+/// every later request).
+fn check_poll(grant: &mut DeviceGrant, client_id: &str, now: DateTime<Utc>) -> Result<(), Refusal> {
+    // RFC 8628 §3.4: the device code must have been issued to this client.
+    if grant.client_id != client_id {
+        return Err(device_error(
+            "invalid_grant",
+            "The device code was issued to another client.",
+        ));
+    }
+    // RFC 8628 §3.5 `expired_token`.
+    if grant.expires <= now {
+        return Err(device_error(
+            "expired_token",
+            "The device code has expired.",
+        ));
+    }
+    // RFC 8628 §3.5 `slow_down`.
+    let too_soon = grant
+        .last_poll
+        .is_some_and(|last| now - last < TimeDelta::seconds(grant.interval));
+    grant.last_poll = Some(now);
+    if too_soon {
+        grant.interval += 5;
+        return Err(device_error(
+            "slow_down",
+            "Polled too often; wait 5 seconds more.",
+        ));
+    }
+    Ok(())
+}
+
 /// One poll of the device request `key`: the approved person, or the answer to send.
 fn poll(s: &Shared, key: &str, client_id: &str) -> Result<(User, DateTime<Utc>, String), Refusal> {
     let now = s.clock.now();
@@ -243,33 +276,7 @@ fn poll(s: &Shared, key: &str, client_id: &str) -> Result<(User, DateTime<Utc>, 
     let Some(grant) = devices.grants.get_mut(key) else {
         return Err(device_error("invalid_grant", "Unknown device code."));
     };
-    // RFC 8628 §3.4: the device code must have been issued to this client.
-    if grant.client_id != client_id {
-        return Err(device_error(
-            "invalid_grant",
-            "The device code was issued to another client.",
-        ));
-    }
-    // RFC 8628 §3.5 `expired_token`.
-    if grant.expires <= now {
-        return Err(device_error(
-            "expired_token",
-            "The device code has expired.",
-        ));
-    }
-    // RFC 8628 §3.5 `slow_down`: polled sooner than the interval; the interval grows by
-    // 5 s for this and every later request.
-    let too_soon = grant
-        .last_poll
-        .is_some_and(|last| now - last < TimeDelta::seconds(grant.interval));
-    grant.last_poll = Some(now);
-    if too_soon {
-        grant.interval += 5;
-        return Err(device_error(
-            "slow_down",
-            "Polled too often; wait 5 seconds more.",
-        ));
-    }
+    check_poll(grant, client_id, now)?;
     let answered = match &grant.decision {
         Decision::Pending => {
             return Err(device_error(
