@@ -4,15 +4,61 @@
 
 window.PixieFlow = (() => {
   const NS = "http://www.w3.org/2000/svg";
-  const W = 380;
-  const LANES = { app: 50, browser: 190, provider: 330 };
-  const LANE_TITLES = [["app", "Pixie core"], ["browser", "Browser / desktop"], ["provider", "Provider"]];
+  const MIN_W = 380;
+  const LANE_GAP = 110;
+  // The lanes in drawing order, and the core's parties (flow.rs `Party`) on each. Every
+  // provider endpoint shares the provider's lane; the step's own label names the endpoint.
+  const LANE_TITLES = { app: "Pixie core", browser: "Browser / desktop", device: "Other device", provider: "Provider" };
+  const LANE_ORDER = ["app", "browser", "device", "provider"];
   const LANE_OF = {
-    app: "app", browser: "browser", desktop: "browser",
+    app: "app",
+    browser: "browser", desktop: "browser",
+    // RFC 8628: the person's phone or other computer, where a device sign-in is finished.
+    other_device: "device",
     authorization_endpoint: "provider", token_endpoint: "provider", jwks: "provider",
     userinfo: "provider", picture: "provider",
+    device_authorization_endpoint: "provider",
   };
-  const INK = "#1c1a27", MUTED = "#5d5873", OK = "#5b3df0", BAD = "#c4320a", GOOD = "#067647";
+  const INK = "#1c1a27", MUTED = "#5d5873", OK = "#5b3df0", BAD = "#c4320a", GOOD = "#067647", ODD = "#8a5a00";
+
+  const has = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
+
+  // A party this page does not know (a newer core): a lane of its own, named after it, so
+  // the step is drawn where it happened rather than folded into another lane.
+  function laneOf(party) {
+    return has(LANE_OF, party) ? LANE_OF[party] : `unknown:${party}`;
+  }
+
+  function laneTitle(lane) {
+    if (has(LANE_TITLES, lane)) return LANE_TITLES[lane];
+    const words = String(lane).slice("unknown:".length).replace(/_/g, " ").trim() || "unnamed";
+    return `? ${words}`;
+  }
+
+  // The lanes a list of steps uses: the app and the provider always, the browser for a
+  // browser sign-in (or before any), the other device for a device sign-in, and any party
+  // not known here at the right.
+  function lanesFor(steps) {
+    const used = new Set(["app", "provider"]);
+    for (const step of steps) {
+      used.add(laneOf(step.from));
+      used.add(laneOf(step.to));
+    }
+    if (!steps.length) used.add("browser");
+    const known = LANE_ORDER.filter((l) => used.has(l));
+    const unknown = [...used].filter((l) => !LANE_ORDER.includes(l));
+    return [...known, ...unknown];
+  }
+
+  // A few words for what a step's parameters add: a DPoP proof (RFC 9449) and its nonce
+  // retry are parameters of the token and userinfo steps.
+  function tags(step) {
+    const names = new Set((step.params || []).map((p) => p.name));
+    const out = [];
+    if (names.has("DPoP")) out.push("DPoP proof");
+    if (names.has("DPoP-Nonce")) out.push("nonce retry");
+    return out;
+  }
 
   function el(tag, attrs, text) {
     const node = document.createElementNS(NS, tag);
@@ -27,6 +73,13 @@ window.PixieFlow = (() => {
   }
 
   function draw(steps) {
+    steps = Array.isArray(steps) ? steps : [];
+    const lanes = lanesFor(steps);
+    const W = Math.max(MIN_W, 100 + LANE_GAP * (lanes.length - 1));
+    const gap = (W - 100) / Math.max(1, lanes.length - 1);
+    const X = Object.fromEntries(lanes.map((lane, i) => [lane, 50 + gap * i]));
+    const box = Math.min(92, gap - 8);
+    const chars = Math.round(W / 6.8);
     const svg = el("svg", { xmlns: NS, viewBox: `0 0 ${W} 100`, role: "img", "font-family": "DejaVu Sans, sans-serif" });
     svg.appendChild(el("title", {}, "Sequence diagram of the last sign-in"));
     const bg = el("rect", { x: 0, y: 0, width: W, height: 100, fill: "#ffffff" });
@@ -38,14 +91,17 @@ window.PixieFlow = (() => {
       defs.appendChild(m);
     }
     svg.appendChild(defs);
-    for (const [lane, title] of LANE_TITLES) {
-      const x = LANES[lane];
-      svg.appendChild(el("rect", { x: x - 46, y: 8, width: 92, height: 24, rx: 6, fill: "#efecfb", stroke: "#cfc8f5" }));
-      svg.appendChild(el("text", { x, y: 24, "text-anchor": "middle", "font-size": 10.5, "font-weight": 700, fill: INK }, title));
+    for (const lane of lanes) {
+      const x = X[lane];
+      const known = has(LANE_TITLES, lane);
+      const head = el("g", { "data-lane": lane });
+      head.appendChild(el("rect", { x: x - box / 2, y: 8, width: box, height: 24, rx: 6, fill: known ? "#efecfb" : "#fff4d6", stroke: known ? "#cfc8f5" : "#e8b634" }));
+      head.appendChild(el("text", { x, y: 24, "text-anchor": "middle", "font-size": 10.5, "font-weight": 700, fill: known ? INK : ODD }, known ? laneTitle(lane) : clip(laneTitle(lane), 16)));
+      svg.appendChild(head);
     }
     const lifelines = [];
-    for (const lane of Object.keys(LANES)) {
-      const line = el("line", { x1: LANES[lane], y1: 32, x2: LANES[lane], y2: 100, stroke: "#cfc8f5", "stroke-dasharray": "4 4" });
+    for (const lane of lanes) {
+      const line = el("line", { x1: X[lane], y1: 32, x2: X[lane], y2: 100, stroke: "#cfc8f5", "stroke-dasharray": "4 4" });
       lifelines.push(line);
       svg.appendChild(line);
     }
@@ -54,14 +110,16 @@ window.PixieFlow = (() => {
     for (const step of steps) {
       const ok = step.checks.every((c) => c.ok);
       const color = ok ? OK : BAD;
-      const from = LANES[LANE_OF[step.from] || "app"];
-      const to = LANES[LANE_OF[step.to] || "app"];
-      const bits = [step.label];
+      const from = X[laneOf(step.from)];
+      const to = X[laneOf(step.to)];
+      const bits = [step.label, ...tags(step)];
       if (step.status) bits.push(String(step.status));
       if (step.duration_ms !== null && step.duration_ms !== undefined) bits.push(`${step.duration_ms} ms`);
-      const group = el("g", { "data-step": step.seq, "data-ok": ok });
+      const strange = [step.from, step.to].filter((p) => !has(LANE_OF, p));
+      const group = el("g", { "data-step": step.seq, "data-ok": ok, "data-from": laneOf(step.from), "data-to": laneOf(step.to) });
+      if (strange.length) group.setAttribute("data-unknown", strange.join(" "));
       group.appendChild(el("text", { x: 4, y: y - 4, "font-size": 8.5, fill: MUTED }, `+${Math.round(step.at_ms)} ms`));
-      group.appendChild(el("text", { x: W / 2 + 18, y: y - 4, "text-anchor": "middle", "font-size": 10, "font-weight": 600, fill: ok ? INK : BAD }, clip(bits.join(" · "), 56)));
+      group.appendChild(el("text", { x: W / 2 + 18, y: y - 4, "text-anchor": "middle", "font-size": 10, "font-weight": 600, fill: ok ? INK : BAD }, clip(bits.join(" · "), chars)));
       if (from === to) {
         group.appendChild(el("path", { d: `M${from},${y + 2} h34 v12 h-32`, fill: "none", stroke: color, "stroke-width": 1.6, "marker-end": `url(#arrow-${ok ? "ok" : "bad"})` }));
         y += 22;
@@ -69,12 +127,16 @@ window.PixieFlow = (() => {
         group.appendChild(el("line", { x1: from, y1: y + 4, x2: to + (to > from ? -3 : 3), y2: y + 4, stroke: color, "stroke-width": 1.6, "marker-end": `url(#arrow-${ok ? "ok" : "bad"})` }));
         y += 16;
       }
+      if (strange.length) {
+        group.appendChild(el("text", { x: 10, y: y + 8, "font-size": 8.5, fill: ODD }, clip(`? drawn in a lane of its own: this window does not know the party ${strange.join(", ")}`, chars + 16)));
+        y += 12;
+      }
       for (const check of step.checks) {
         const mark = check.ok ? "✓" : "✗";
-        group.appendChild(el("text", { x: 10, y: y + 8, "font-size": 8.5, fill: check.ok ? GOOD : BAD }, clip(`${mark} ${check.name} — ${check.spec}`, 72)));
+        group.appendChild(el("text", { x: 10, y: y + 8, "font-size": 8.5, fill: check.ok ? GOOD : BAD }, clip(`${mark} ${check.name} — ${check.spec}`, chars + 16)));
         y += 12;
         if (!check.ok && check.detail) {
-          group.appendChild(el("text", { x: 24, y: y + 8, "font-size": 8.5, fill: BAD }, clip(check.detail, 70)));
+          group.appendChild(el("text", { x: 24, y: y + 8, "font-size": 8.5, fill: BAD }, clip(check.detail, chars + 14)));
           y += 12;
         }
       }
@@ -82,7 +144,7 @@ window.PixieFlow = (() => {
         const tokens = step.to === "token_endpoint";
         const h = 18;
         group.appendChild(el("rect", { x: 10, y: y + 1, width: W - 20, height: h, rx: 5, fill: tokens ? "#fff4d6" : "#f4f3f8", stroke: tokens ? "#e8b634" : "#e3e0ee" }));
-        group.appendChild(el("text", { x: 18, y: y + 13, "font-size": 9, fill: INK, "font-weight": tokens ? 700 : 400 }, clip(step.note, 74)));
+        group.appendChild(el("text", { x: 18, y: y + 13, "font-size": 9, fill: INK, "font-weight": tokens ? 700 : 400 }, clip(step.note, chars + 18)));
         y += h + 4;
       }
       svg.appendChild(group);
@@ -95,5 +157,5 @@ window.PixieFlow = (() => {
     return svg;
   }
 
-  return { draw };
+  return { draw, lanesFor };
 })();

@@ -81,11 +81,20 @@ pub fn ensure_registered<R: Runtime>(app: &AppHandle<R>) {
     let _ = app;
 }
 
+/// Register this dev run as the link handler. The desktop file names the forwarder next to
+/// this binary (`pixie-open`: it hands a link to the running Pixie without loading GTK or
+/// WebKit) when it is there, else this binary. An AppImage registers through the deep-link
+/// plugin, which names the AppImage itself.
 #[cfg(target_os = "linux")]
 fn register<R: Runtime>(app: &AppHandle<R>) {
-    use tauri_plugin_deep_link::DeepLinkExt;
-    match app.deep_link().register_all() {
-        Ok(()) => tracing::info!("{SCHEME}: registered this binary as the link handler"),
+    let result = if app.env().appimage.is_some() {
+        use tauri_plugin_deep_link::DeepLinkExt;
+        app.deep_link().register_all().map_err(|e| e.to_string())
+    } else {
+        write_dev_handler()
+    };
+    match result {
+        Ok(()) => tracing::info!("{SCHEME}: registered this build as the link handler"),
         Err(e) => {
             tracing::warn!(error = %e, "{SCHEME}: registration failed");
             let text = format!(
@@ -94,6 +103,35 @@ fn register<R: Runtime>(app: &AppHandle<R>) {
             crate::notify(app, &text);
         }
     }
+}
+
+/// Write `pixie-handler.desktop` into the user's applications folder, refresh that folder's
+/// MIME cache, and make it the default for the scheme.
+#[cfg(target_os = "linux")]
+fn write_dev_handler() -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| format!("where is this program: {e}"))?;
+    let program = desktop::handler_program(&exe, |p| p.is_file());
+    let xdg = desktop::Xdg::from_env().ok_or("no home folder")?;
+    let dir = xdg.user_applications();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let file = dir.join(desktop::DEV_HANDLER);
+    let text = desktop::dev_handler_file("Pixie", &program);
+    if std::fs::read_to_string(&file).ok().as_deref() != Some(text.as_str()) {
+        std::fs::write(&file, text).map_err(|e| format!("{}: {e}", file.display()))?;
+    }
+    // Only an optimisation when it is missing (desktop-file-utils not installed).
+    match std::process::Command::new("update-desktop-database")
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            tracing::warn!(error = %e, "update-desktop-database could not start")
+        }
+        _ => {}
+    }
+    point_at(desktop::DEV_HANDLER)
 }
 
 #[cfg(test)]

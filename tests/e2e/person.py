@@ -1,6 +1,8 @@
 """What a person does in the browser at the demo provider, scripted over plain HTTP:
-load the authorization URL, submit the sign-in form, and hand the redirect to the OS."""
+load the authorization URL, submit the sign-in form, and hand the link of the last page
+("Open Pixie") to the OS."""
 
+import html as html_text
 import re
 import subprocess
 import urllib.error
@@ -29,12 +31,23 @@ def login(auth_url: str, action: str = "allow", user: str = "ada", name: str | N
     form_url = urllib.parse.urljoin(auth_url, "/authorize")
     data = urllib.parse.urlencode(fields).encode()
     try:
-        _opener.open(form_url, data=data, timeout=20)
-    except urllib.error.HTTPError as e:  # 303 is raised because we do not follow it
+        with _opener.open(form_url, data=data, timeout=20) as page:
+            done = page.read().decode()
+    except urllib.error.HTTPError as e:  # a redirect is raised because we do not follow it
         if e.code in (302, 303):
             return e.headers["Location"]
         raise
-    raise RuntimeError("the provider did not redirect back")
+    # The last page: the link its "Open Pixie" button (and its meta refresh) goes to.
+    link = handoff_link(done)
+    if not link:
+        raise RuntimeError("the provider's last page has no link back to the app")
+    return link
+
+
+def handoff_link(page: str) -> str | None:
+    """The href of the last page's "Open …" button, unescaped as a browser reads it."""
+    match = re.search(r'id="open-app" href="([^"]+)"', page)
+    return html_text.unescape(match.group(1)) if match else None
 
 
 def follow_once(url: str) -> str | None:

@@ -1106,8 +1106,10 @@ def scenario_stale_handler():
     w = Window(registered=False)
     try:
         wait_for(lambda: named_default() == "pixie-handler.desktop", "the stale handler is replaced")
+        # The handler starts this build's link forwarder (pixie-open, next to the app).
+        forwarder = os.path.join(os.path.dirname(APP), "pixie-open")
         with open(ours) as f:
-            assert f'Exec="{APP}" %u' in f.read(), "the handler does not start this build"
+            assert f'Exec="{forwarder}" %u' in f.read(), "the handler does not start this build"
     finally:
         w.close()
         time.sleep(0.5)

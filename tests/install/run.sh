@@ -17,9 +17,12 @@ echo "# release binary: $(stat -c %s target/release/pixie) bytes; .deb: $(stat -
 
 $sudo apt-get install -y "$deb"
 check "installs /usr/bin/pixie" test -x /usr/bin/pixie
+check "installs the link forwarder /usr/bin/pixie-open" test -x /usr/bin/pixie-open
+check "the link forwarder loads neither GTK nor WebKit" \
+  sh -c '! ldd /usr/bin/pixie-open | grep -q -e webkit -e gtk'
 desktop=$(dpkg -L pixie | grep -m1 '/usr/share/applications/.*\.desktop$')
 check "ships a desktop file that handles dev.pixie.app" grep -q '^MimeType=x-scheme-handler/dev.pixie.app;' "$desktop"
-check "the desktop file passes the link to the app" grep -q '^Exec=pixie %u$' "$desktop"
+check "the desktop file passes the link to the forwarder" grep -q '^Exec=pixie-open %u$' "$desktop"
 id=$(basename "$desktop")
 # A fresh person's settings: empty XDG config and data folders, removed at the end.
 fresh=$(mktemp -d)
@@ -41,6 +44,7 @@ fi
 
 $sudo apt-get remove -y pixie
 check "uninstall removes the binary" test ! -e /usr/bin/pixie
+check "uninstall removes the link forwarder" test ! -e /usr/bin/pixie-open
 check "uninstall removes the desktop file" test ! -e "$desktop"
 left=$(query)
 check "no handler is left for dev.pixie.app" test -z "$left"

@@ -4,6 +4,7 @@
 Standard library only (urllib + http.cookiejar + html.parser), Python 3.11.
 
     python3 oidc_person.py login AUTH_URL [--deny] [--user NAME] [--visit] [--jar FILE]
+    python3 oidc_person.py device VERIFICATION_URI [--code CODE] [--deny|--abort] [--user NAME] [--jar FILE]
     python3 oidc_person.py logout END_SESSION_URL [--jar FILE]
 
 ``login`` opens the authorization URL like a browser would: it keeps cookies,
@@ -15,6 +16,13 @@ consent page either confirms ("allow") or takes the page's cancel link
 and prints that URL on the first line of stdout. With ``--visit`` and an
 http(s) redirect it also GETs that URL (redirects not followed) and prints the
 HTTP status on line 2 and the response body after it.
+
+``device`` plays the person on another device in the device authorization grant
+(RFC 8628 §3.3): it opens the verification URI (``verification_uri_complete`` carries
+the code; with the plain ``verification_uri`` it types ``--code``), confirms the device
+(or takes its abort button with ``--abort``), signs in and allows (or cancels on the
+consent page with ``--deny``), and prints one line: ``approved``, ``denied: WORDS`` or
+``refused: WORDS`` (the provider turned the code away), WORDS being the page's text.
 
 ``logout`` opens an RP-initiated logout (end_session) URL, confirms the
 sign-out form ("Yes, sign me out") or submits the provider's self-posting
@@ -46,7 +54,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-__all__ = ["login", "logout", "follow", "visit"]
+__all__ = ["login", "device", "logout", "follow", "visit"]
 
 TIMEOUT = 15.0
 MAX_STEPS = 25
@@ -357,6 +365,55 @@ def _submit_auto_form(browser, page, parsed, provider, what):
     return browser.submit(page, form)
 
 
+def _sign_in(browser: Browser, page: Page, parsed: PageParser, user: str, what: str) -> Page | None:
+    """On a page with a sign-in form (one with a password field): sign in as `user` (any
+    password). None when the page has no such form."""
+    login_forms = [f for f in parsed.forms if f.has_password()]
+    if not login_forms:
+        return None
+    form = login_forms[0]
+    values: dict[str, str] = {}
+    username_set = False
+    for ctl in form.fields():
+        if not ctl.name:
+            continue
+        if ctl.type == "password":
+            values[ctl.name] = PASSWORD
+        elif ctl.type in ("text", "email") and not username_set:
+            values[ctl.name] = user
+            username_set = True
+    if not username_set:
+        raise RuntimeError(f"{what}: no user name field in the sign-in form at {page.url}")
+    subs = form.submitters()
+    return browser.submit(page, form, values, subs[0] if subs else None)
+
+
+def _consent(browser: Browser, page: Page, parsed: PageParser, provider, action: str, what: str) -> Page | None:
+    """On a consent page (a form with something to submit but no password): confirm
+    ("allow") or take the page's cancel path ("deny"). None when there is no such form."""
+    consent_forms = [f for f in parsed.forms if f.submitters() and not f.has_password()]
+    if not consent_forms:
+        return None
+    form = consent_forms[0]
+    target = _absolute(page.url, form.action) if form.action else page.url
+    if _origin(target) != provider:
+        raise RuntimeError(f"{what}: the provider answered with a form that posts to {target} "
+                           "(response_mode=form_post?); only redirect responses are supported")
+    if action == "allow":
+        return browser.submit(page, form, None, form.submitters()[0])
+    # deny: the page's cancel/abort path -- a same-origin link first,
+    # then a submit button that says so.
+    for link in parsed.links:
+        href = _absolute(page.url, link.href)
+        if _origin(href) == provider and (DENY_WORDS.search(link.text) or re.search(r"/(abort|cancel|deny)\b", urllib.parse.urlsplit(href).path)):
+            return browser.request("GET", href)
+    for form in consent_forms:
+        for sub in form.submitters():
+            if DENY_WORDS.search(sub.text) or DENY_WORDS.search(sub.value or ""):
+                return browser.submit(page, form, None, sub)
+    raise RuntimeError(f"{what} --deny: no cancel/abort path on the consent page at {page.url}")
+
+
 def login(auth_url: str, action: str = "allow", user: str = "ada", jar: str | None = None) -> str:
     """Sign in at the provider's pages and return the redirect URL that leaves
     the provider (the authorization response to the client)."""
@@ -368,50 +425,125 @@ def login(auth_url: str, action: str = "allow", user: str = "ada", jar: str | No
     provider = _origin(auth_url)
 
     def on_page(page: Page, parsed: PageParser):
-        login_forms = [f for f in parsed.forms if f.has_password()]
-        if login_forms:
-            form = login_forms[0]
-            values: dict[str, str] = {}
-            username_set = False
-            for ctl in form.fields():
-                if not ctl.name:
-                    continue
-                if ctl.type == "password":
-                    values[ctl.name] = PASSWORD
-                elif ctl.type in ("text", "email") and not username_set:
-                    values[ctl.name] = user
-                    username_set = True
-            if not username_set:
-                raise RuntimeError(f"login: no user name field in the sign-in form at {page.url}")
-            subs = form.submitters()
-            return browser.submit(page, form, values, subs[0] if subs else None)
-
-        # Consent: a form with something to submit but no password.
-        consent_forms = [f for f in parsed.forms if f.submitters() and not f.has_password()]
-        if consent_forms:
-            form = consent_forms[0]
-            target = _absolute(page.url, form.action) if form.action else page.url
-            if _origin(target) != provider:
-                raise RuntimeError(f"login: the provider answered with a form that posts to {target} "
-                                   "(response_mode=form_post?); only redirect responses are supported")
-            if action == "allow":
-                return browser.submit(page, form, None, form.submitters()[0])
-            # deny: the page's cancel/abort path -- a same-origin link first,
-            # then a submit button that says so.
-            for link in parsed.links:
-                href = _absolute(page.url, link.href)
-                if _origin(href) == provider and (DENY_WORDS.search(link.text) or re.search(r"/(abort|cancel|deny)\b", urllib.parse.urlsplit(href).path)):
-                    return browser.request("GET", href)
-            for form in consent_forms:
-                for sub in form.submitters():
-                    if DENY_WORDS.search(sub.text) or DENY_WORDS.search(sub.value or ""):
-                        return browser.submit(page, form, None, sub)
-            raise RuntimeError(f"login --deny: no cancel/abort path on the consent page at {page.url}")
-
+        signed_in = _sign_in(browser, page, parsed, user, "login")
+        if signed_in is not None:
+            return signed_in
+        answered = _consent(browser, page, parsed, provider, action, "login")
+        if answered is not None:
+            return answered
         return _submit_auto_form(browser, page, parsed, provider, "login")
 
     try:
         return _walk(browser, auth_url, on_page, "login")
+    finally:
+        browser.save()
+
+
+DEVICE_DONE = re.compile(r"\b(success(ful)?|signed in|you can (now )?close)\b", re.I)
+
+
+def device(verification_uri: str, user_code: str | None = None, action: str = "allow",
+           user: str = "ada", jar: str | None = None) -> str:
+    """Finish a device sign-in (RFC 8628 §3.3) on the provider's pages, as the person on
+    their other device: open `verification_uri` (with the code in it, or type `user_code`
+    into the page), confirm the device, sign in as `user`, then allow, "deny" on the
+    consent page, or "abort" on the device confirmation page.
+
+    Returns one line: "approved" (the provider's success page), "denied: WORDS" (the
+    provider took the no and showed WORDS), or "refused: WORDS" (the provider turned the
+    code away, e.g. a wrong or used one)."""
+    if action not in ("allow", "deny", "abort"):
+        raise ValueError(f"action must be 'allow', 'deny' or 'abort', not {action!r}")
+    if not user:
+        raise ValueError("user must not be empty")
+    browser = Browser(jar or os.environ.get("OIDC_PERSON_JAR") or None)
+    provider = _origin(verification_uri)
+    said_no = False  # the no has been given (consent cancelled, or the device aborted)
+    entered = False  # the user code has been put to the provider
+
+    def words(parsed: PageParser) -> str:
+        text = parsed.text
+        title = re.sub(r"\s+", " ", parsed.title).strip()
+        return text[len(title):].strip() if title and text.startswith(title) else text
+
+    try:
+        page = browser.request("GET", verification_uri)
+        for _ in range(MAX_STEPS):
+            if page.status in REDIRECT_CODES:
+                loc = page.location
+                if not loc:
+                    raise RuntimeError(f"device: HTTP {page.status} without Location at {page.url}")
+                if _origin(loc) != provider:
+                    raise RuntimeError(f"device: the provider sent the browser away, to {loc}")
+                page = browser.request("GET", loc)
+                continue
+            ctype = page.headers.get_content_type()  # type: ignore[attr-defined]
+            if ctype not in ("text/html", "application/xhtml+xml"):
+                raise RuntimeError(f"device: unexpected {ctype} response, {page.describe()}")
+            parsed = page.parse()
+
+            # The page that asks for the user code: first, or again with the provider's word.
+            code_forms = [f for f in parsed.forms
+                          if any(c.name == "user_code" and c.type == "text" for c in f.fields())]
+            if code_forms:
+                if said_no:
+                    return f"denied: {words(parsed)}"
+                if entered:
+                    return f"refused: {words(parsed)}"
+                if not user_code:
+                    raise RuntimeError(f"device: the page asks for the user code and none was given ({page.url})")
+                form = code_forms[0]
+                subs = form.submitters()
+                page = browser.submit(page, form, {"user_code": user_code}, subs[0] if subs else None)
+                entered = True
+                continue
+
+            # "Is this your device?": the code to compare, Continue or Abort.
+            confirm_forms = [f for f in parsed.forms if any(c.name == "confirm" for c in f.fields())]
+            if confirm_forms:
+                form = confirm_forms[0]
+                subs = form.submitters()
+                aborts = [c for c in subs if c.name == "abort" or DENY_WORDS.search(c.text)]
+                go = [c for c in subs if c not in aborts]
+                entered = True
+                if action == "abort":
+                    if not aborts:
+                        raise RuntimeError(f"device --abort: no abort button on the confirmation page at {page.url}")
+                    said_no = True
+                    page = browser.submit(page, form, None, aborts[0])
+                else:
+                    page = browser.submit(page, form, None, go[0] if go else None)
+                continue
+
+            # The self-posting form that carries the code from verification_uri_complete.
+            carriers = [f for f in parsed.forms if any(c.name == "user_code" for c in f.fields())]
+            if carriers:
+                entered = True
+                target = _absolute(page.url, carriers[0].action) if carriers[0].action else page.url
+                if _origin(target) != provider:
+                    raise RuntimeError(f"device: the code would be posted away from the provider, to {target}")
+                page = browser.submit(page, carriers[0])
+                continue
+            signed_in = _sign_in(browser, page, parsed, user, "device")
+            if signed_in is not None:
+                page = signed_in
+                continue
+            consent_action = "deny" if action == "deny" else "allow"
+            answered = _consent(browser, page, parsed, provider, consent_action, "device")
+            if answered is not None:
+                said_no = said_no or consent_action == "deny"
+                page = answered
+                continue
+            if _auto_form(parsed) is not None:
+                page = _submit_auto_form(browser, page, parsed, provider, "device")
+                continue
+            if page.status == 200 and not parsed.forms and not said_no \
+                    and DEVICE_DONE.search(f"{parsed.title} {parsed.text}"):
+                return "approved"
+            if said_no:
+                return f"denied: {words(parsed)}"
+            raise _error_page(page, parsed, "device")
+        raise RuntimeError(f"device: gave up after {MAX_STEPS} steps (last: {page.describe()})")
     finally:
         browser.save()
 
@@ -468,6 +600,13 @@ def main(argv: list[str] | None = None) -> int:
     p_login.add_argument("--user", default="ada", help="login name to sign in as (default: ada)")
     p_login.add_argument("--visit", action="store_true", help="GET an http(s) redirect; print its status and body")
     p_login.add_argument("--jar", help="Mozilla cookie file to load and save (default: $OIDC_PERSON_JAR or none)")
+    p_device = sub.add_parser("device", help="finish a device sign-in (RFC 8628) at VERIFICATION_URI; print the outcome")
+    p_device.add_argument("url", metavar="VERIFICATION_URI")
+    p_device.add_argument("--code", help="the user code to type (not needed with verification_uri_complete)")
+    p_device.add_argument("--deny", action="store_true", help="cancel on the consent page instead of allowing")
+    p_device.add_argument("--abort", action="store_true", help="abort on the device confirmation page")
+    p_device.add_argument("--user", default="ada", help="login name to sign in as (default: ada)")
+    p_device.add_argument("--jar", help="Mozilla cookie file to load and save (default: $OIDC_PERSON_JAR or none)")
     p_logout = sub.add_parser("logout", help="confirm an RP-initiated logout; print the final redirect")
     p_logout.add_argument("url", metavar="END_SESSION_URL")
     p_logout.add_argument("--jar", help="Mozilla cookie file to load and save (default: $OIDC_PERSON_JAR or none)")
@@ -486,6 +625,10 @@ def main(argv: list[str] | None = None) -> int:
                 sys.stdout.write(f"{status}\n")
                 sys.stdout.flush()
                 sys.stdout.buffer.write(body)
+            sys.stdout.flush()
+        elif args.cmd == "device":
+            action = "abort" if args.abort else "deny" if args.deny else "allow"
+            sys.stdout.write(device(args.url, args.code, action, args.user, args.jar) + "\n")
             sys.stdout.flush()
         else:
             sys.stdout.write(logout(args.url, args.jar) + "\n")

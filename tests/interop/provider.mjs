@@ -157,11 +157,14 @@ console.error(`provider: bound ${issuer}`);
 // The provider ids Pixie is configured with against this provider (see redirect_uris).
 const PROVIDER_IDS = ['interop', 'op-link', 'op-loopback', 'op-norefresh'];
 
+// RFC 8628: the device authorization grant's grant_type.
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
 const nativeClient = {
   client_id: 'pixie-interop',
   application_type: 'native',
   token_endpoint_auth_method: 'none',
-  grant_types: ['authorization_code', 'refresh_token'],
+  grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT],
   response_types: ['code'],
   // For application_type "native", oidc-provider matches http loopback
   // redirect URIs (127.0.0.1, [::1], localhost) on any port (RFC 8252 §7.3)
@@ -177,113 +180,200 @@ const nativeClient = {
   id_token_signed_response_alg: 'RS256',
 };
 
-const configuration = {
-  jwks: { keys: [rsaSigningJwk()] },
+// ---------------------------------------------------------------- device pages
+// oidc-provider's own pages for the device flow (RFC 8628 §3.3), written plainly: no
+// fonts or styles from elsewhere. `form` is the provider's form; the buttons name it.
 
-  clients: [
-    nativeClient,
-    // The same client without the refresh_token grant: a provider that issues no refresh
-    // token (Auth0 or Okta without offline_access), for sign-out without one.
-    { ...nativeClient, client_id: 'pixie-interop-norefresh', grant_types: ['authorization_code'] },
-  ],
+async function userCodeInputSource(ctx, form, _out, err) {
+  let message = 'Enter the code displayed on your device.';
+  if (err && (err.userCode || err.name === 'NoCodeError')) {
+    message = 'The code you entered is incorrect. Try again.';
+  } else if (err && err.name === 'AbortedError') {
+    message = 'The sign-in request was interrupted.';
+  } else if (err) {
+    message = 'There was an error processing your request.';
+  }
+  ctx.type = 'html';
+  ctx.body = page('Sign in on another device', `<p id="message" class="${err ? 'error' : 'prompt'}">${escapeHtml(message)}</p>
+${form}
+<button type="submit" form="op.deviceInputForm">Continue</button>`);
+}
 
-  // Public clients (token_endpoint_auth_method "none") must use PKCE; this is
-  // also the default. oidc-provider only implements S256 ("plain" is refused).
-  pkce: {
-    required: (_ctx, client) => client.clientAuthMethod === 'none',
-  },
+async function userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {
+  const who = client.clientName || client.clientId;
+  ctx.type = 'html';
+  ctx.body = page('Confirm the device', `<p><strong>${escapeHtml(who)}</strong> asks to sign you in.</p>
+<p>Check that your device shows this code: <code>${escapeHtml(userCode)}</code></p>
+${form}
+<button autofocus type="submit" form="op.deviceConfirmForm">Continue</button>
+<button type="submit" form="op.deviceConfirmForm" value="yes" name="abort">Abort</button>`);
+}
 
-  claims: {
-    openid: ['sub'],
-    profile: ['name', 'picture'],
-    email: ['email', 'email_verified'],
-  },
+async function successSource(ctx) {
+  ctx.type = 'html';
+  ctx.body = page('Sign-in Success', '<p>Your sign-in was successful. You can now close this page and go back to your device.</p>');
+}
 
-  async findAccount(_ctx, id) {
-    const sub = String(id);
-    return {
-      accountId: sub,
-      async claims() {
-        return {
-          sub,
-          name: displayName(sub),
-          picture: `${issuer}/avatars/${encodeURIComponent(sub)}.png`,
-          email: `${sub}@example.org`,
-          email_verified: true,
-        };
-      },
-    };
-  },
+// ---------------------------------------------------------------- configuration
 
-  // Refresh tokens whenever the client may use the refresh_token grant, not
-  // only when offline_access was granted (the default), so that a desktop
-  // sign-in can be kept.
-  async issueRefreshToken(_ctx, client) {
-    return client.grantTypeAllowed('refresh_token');
-  },
+// Two providers answer on this port:
+//   `${issuer}`         the usual one: PAR (RFC 9126) and DPoP (RFC 9449) offered, neither
+//                       required (oidc-provider's defaults), and the device flow (RFC 8628);
+//   `${issuer}/strict`  the same, but it requires pushed requests (RFC 9126 §5
+//                       `require_pushed_authorization_requests`), DPoP-bound tokens for its
+//                       client (RFC 9449 §5.2 `dpop_bound_access_tokens`) and a server nonce
+//                       in every DPoP proof (RFC 9449 §8, §9: `use_dpop_nonce` first).
+const STRICT_PATH = '/strict';
 
-  ttl: {
-    AccessToken: 600,
-    AuthorizationCode: 60,
-    IdToken: 3600,
-    RefreshToken: 14 * 24 * 60 * 60,
-    Interaction: 60 * 60,
-    Session: 14 * 24 * 60 * 60,
-    Grant: 14 * 24 * 60 * 60,
-  },
+const signingKey = rsaSigningJwk();
 
-  cookies: {
-    keys: [crypto.randomBytes(32).toString('base64url')],
-  },
+function configurationFor({ strict }) {
+  const client = strict ? { ...nativeClient, dpop_bound_access_tokens: true } : nativeClient;
+  return {
+    jwks: { keys: [signingKey] },
 
-  // Only the token endpoint / userinfo / revocation see cross-origin requests
-  // from browsers; the desktop client is not a browser, so no CORS origins.
-  clientBasedCORS: () => false,
+    clients: [
+      client,
+      // The same client without the refresh_token grant: a provider that issues no refresh
+      // token (Auth0 or Okta without offline_access), for sign-out without one.
+      { ...client, client_id: 'pixie-interop-norefresh', grant_types: ['authorization_code'] },
+    ],
 
-  async renderError(ctx, out) {
-    ctx.type = 'html';
-    ctx.body = page('oops! something went wrong', Object.entries(out)
-      .map(([k, v]) => `<pre><strong>${escapeHtml(k)}</strong>: ${escapeHtml(v)}</pre>`)
-      .join('\n'));
-  },
-
-  features: {
-    devInteractions: { enabled: true },
-    userinfo: { enabled: true },
-    revocation: {
-      enabled: true,
-      async allowedPolicy(_ctx, client, token) {
-        return token.clientId === client.clientId;
-      },
+    // Public clients (token_endpoint_auth_method "none") must use PKCE; this is
+    // also the default. oidc-provider only implements S256 ("plain" is refused).
+    pkce: {
+      required: (_ctx, c) => c.clientAuthMethod === 'none',
     },
-    rpInitiatedLogout: {
-      enabled: true,
-      async logoutSource(ctx, form) {
-        ctx.type = 'html';
-        ctx.body = page(`Do you want to sign-out from ${ctx.host}?`, `${form}
+
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'picture'],
+      email: ['email', 'email_verified'],
+    },
+
+    async findAccount(_ctx, id) {
+      const sub = String(id);
+      return {
+        accountId: sub,
+        async claims() {
+          return {
+            sub,
+            name: displayName(sub),
+            picture: `${issuer}/avatars/${encodeURIComponent(sub)}.png`,
+            email: `${sub}@example.org`,
+            email_verified: true,
+          };
+        },
+      };
+    },
+
+    // Refresh tokens whenever the client may use the refresh_token grant, not
+    // only when offline_access was granted (the default), so that a desktop
+    // sign-in can be kept.
+    async issueRefreshToken(_ctx, c) {
+      return c.grantTypeAllowed('refresh_token');
+    },
+
+    ttl: {
+      AccessToken: 600,
+      AuthorizationCode: 60,
+      DeviceCode: 600,
+      IdToken: 3600,
+      RefreshToken: 14 * 24 * 60 * 60,
+      Interaction: 60 * 60,
+      Session: 14 * 24 * 60 * 60,
+      Grant: 14 * 24 * 60 * 60,
+    },
+
+    cookies: {
+      keys: [crypto.randomBytes(32).toString('base64url')],
+    },
+
+    // Only the token endpoint / userinfo / revocation see cross-origin requests
+    // from browsers; the desktop client is not a browser, so no CORS origins.
+    clientBasedCORS: () => false,
+
+    async renderError(ctx, out) {
+      ctx.type = 'html';
+      ctx.body = page('oops! something went wrong', Object.entries(out)
+        .map(([k, v]) => `<pre><strong>${escapeHtml(k)}</strong>: ${escapeHtml(v)}</pre>`)
+        .join('\n'));
+    },
+
+    features: {
+      devInteractions: { enabled: true },
+      userinfo: { enabled: true },
+      revocation: {
+        enabled: true,
+        async allowedPolicy(_ctx, c, token) {
+          return token.clientId === c.clientId;
+        },
+      },
+      // RFC 8628, for public clients allowed its grant.
+      deviceFlow: {
+        enabled: true,
+        userCodeInputSource,
+        userCodeConfirmSource,
+        successSource,
+      },
+      // RFC 9126 (on by default in oidc-provider 9; said here so the suite does not
+      // depend on the default).
+      pushedAuthorizationRequests: {
+        enabled: true,
+        requirePushedAuthorizationRequests: strict,
+      },
+      // RFC 9449 (on by default too). The strict provider hands out nonces and requires them.
+      dPoP: strict
+        ? { enabled: true, nonceSecret: crypto.randomBytes(32), requireNonce: () => true }
+        : { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          ctx.type = 'html';
+          ctx.body = page(`Do you want to sign-out from ${ctx.host}?`, `${form}
 <button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
 <button type="submit" form="op.logoutForm">No, stay signed in</button>`);
-      },
-      async postLogoutSuccessSource(ctx) {
-        ctx.type = 'html';
-        ctx.body = page('Sign-out Success', '<p>Your sign-out was successful.</p>');
+        },
+        async postLogoutSuccessSource(ctx) {
+          ctx.type = 'html';
+          ctx.body = page('Sign-out Success', '<p>Your sign-out was successful.</p>');
+        },
       },
     },
-  },
-};
+  };
+}
 
-const provider = new Provider(issuer, configuration);
+const provider = new Provider(issuer, configurationFor({ strict: false }));
+const strict = new Provider(`${issuer}${STRICT_PATH}`, configurationFor({ strict: true }));
 
-if (verbose) {
-  provider.use(async (ctx, next) => {
-    const started = Date.now();
-    try {
-      await next();
-    } finally {
-      const location = ctx.response.get('location');
-      console.error(`provider: ${ctx.method} ${ctx.url} -> ${ctx.status}${location ? ` ${location}` : ''} (${Date.now() - started} ms)`);
-    }
-  });
+for (const [name, op] of [['provider', provider], ['strict', strict]]) {
+  if (verbose) {
+    op.use(async (ctx, next) => {
+      const started = Date.now();
+      try {
+        await next();
+      } finally {
+        const location = ctx.response.get('location');
+        console.error(`${name}: ${ctx.method} ${ctx.req.originalUrl ?? ctx.url} -> ${ctx.status}${location ? ` ${location}` : ''} (${Date.now() - started} ms)`);
+      }
+    });
+  }
+
+  for (const event of [
+    'server_error', 'authorization.error', 'grant.error', 'userinfo.error', 'revocation.error',
+    'end_session.error', 'discovery.error', 'jwks.error', 'introspection.error',
+    'pushed_authorization_request.error', 'interaction.error', 'code_verification.error',
+    'device_authorization.error',
+  ]) {
+    op.on(event, (ctx, err) => {
+      // error_detail / cause say why (e.g. "PKCE verification failed"); the
+      // client only ever sees the generic error_description.
+      const reasons = [err?.error_description, err?.error_detail, err?.cause?.message].filter(Boolean);
+      const detail = reasons.length ? ` (${[...new Set(reasons)].join('; ')})` : '';
+      console.error(`${name}: ${event} ${ctx?.method ?? ''} ${ctx?.path ?? ''}: ${err?.error ?? err?.message ?? err}${detail}`);
+      if (event === 'server_error' && err?.stack) console.error(err.stack);
+    });
+  }
 }
 
 // GET /avatars/<sub>.png  -- the `picture` claim points here.
@@ -305,22 +395,22 @@ provider.use(async (ctx, next) => {
   ctx.body = avatarPng(sub);
 });
 
-for (const event of [
-  'server_error', 'authorization.error', 'grant.error', 'userinfo.error', 'revocation.error',
-  'end_session.error', 'discovery.error', 'jwks.error', 'introspection.error',
-  'pushed_authorization_request.error', 'interaction.error',
-]) {
-  provider.on(event, (ctx, err) => {
-    // error_detail / cause say why (e.g. "PKCE verification failed"); the
-    // client only ever sees the generic error_description.
-    const reasons = [err?.error_description, err?.error_detail, err?.cause?.message].filter(Boolean);
-    const detail = reasons.length ? ` (${[...new Set(reasons)].join('; ')})` : '';
-    console.error(`provider: ${event} ${ctx?.method ?? ''} ${ctx?.path ?? ''}: ${err?.error ?? err?.message ?? err}${detail}`);
-    if (event === 'server_error' && err?.stack) console.error(err.stack);
-  });
-}
-
-handler = provider.callback();
+const main = provider.callback();
+const strictCallback = strict.callback();
+// The strict provider is mounted under its issuer's path, as a framework's mount would:
+// `req.url` without the prefix, `req.originalUrl` with it (oidc-provider builds its URLs
+// from the difference).
+handler = (req, res) => {
+  const url = req.url ?? '/';
+  if (url === STRICT_PATH || url.startsWith(`${STRICT_PATH}/`) || url.startsWith(`${STRICT_PATH}?`)) {
+    req.originalUrl = url;
+    const rest = url.slice(STRICT_PATH.length);
+    req.url = rest.startsWith('/') ? rest : `/${rest}`;
+    strictCallback(req, res);
+    return;
+  }
+  main(req, res);
+};
 
 let stopping = false;
 function shutdown(signal) {

@@ -6,7 +6,9 @@
 #
 # Installs the pinned provider with `npm ci` when needed, starts
 # `node provider.mjs` on an ephemeral port, exports
-#   PIXIE_INTEROP_ISSUER     e.g. http://127.0.0.1:41234
+#   PIXIE_INTEROP_ISSUER     e.g. http://127.0.0.1:41234 (PAR and DPoP offered, device flow)
+#   PIXIE_INTEROP_STRICT_ISSUER  $PIXIE_INTEROP_ISSUER/strict: requires PAR, DPoP-bound
+#                            tokens and DPoP nonces (see provider.mjs)
 #   PIXIE_INTEROP_CLIENT_ID  pixie-interop
 #   PIXIE_INTEROP_PERSON     "<python3> <abs path>/oidc_person.py" (split on spaces)
 # runs the command, and stops the provider when the command ends.
@@ -85,11 +87,13 @@ while :; do
 done
 
 export PIXIE_INTEROP_ISSUER="$issuer"
+export PIXIE_INTEROP_STRICT_ISSUER="$issuer/strict"
 export PIXIE_INTEROP_CLIENT_ID="pixie-interop"
 export PIXIE_INTEROP_PERSON="$python $here/oidc_person.py"
 
 if (($# == 0)); then
     printf 'export PIXIE_INTEROP_ISSUER=%q\n' "$PIXIE_INTEROP_ISSUER"
+    printf 'export PIXIE_INTEROP_STRICT_ISSUER=%q\n' "$PIXIE_INTEROP_STRICT_ISSUER"
     printf 'export PIXIE_INTEROP_CLIENT_ID=%q\n' "$PIXIE_INTEROP_CLIENT_ID"
     printf 'export PIXIE_INTEROP_PERSON=%q\n' "$PIXIE_INTEROP_PERSON"
     echo "interop: provider running (pid $provider_pid); Ctrl-C to stop" >&2

@@ -43,12 +43,14 @@ pub mod tokens;
 
 pub use callback::{CallbackError, ValidatedCallback};
 pub use device::{DeviceError, PendingDeviceSignIn};
+pub use dpop::{DpopError, DpopKey};
 pub use error::Error;
 pub use flow::{FlowStep, FlowTrace};
 pub use hints::SignInHints;
 pub use http::{HttpClient, HttpError};
 pub use id_token::{IdTokenCheck, IdTokenError};
 pub use logout::PendingLogout;
+pub use par::ParError;
 pub use profile::Profile;
 pub use provider::Provider;
 pub use proxy::ProxySettings;

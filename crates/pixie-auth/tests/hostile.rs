@@ -6,7 +6,10 @@ use std::time::Duration;
 
 mod common;
 
-use pixie_auth::{CallbackError, Error, HttpClient, Provider, ProviderConfig, SignedIn};
+use pixie_auth::{
+    CallbackError, DpopError, Error, HttpClient, ParError, Provider, ProviderConfig, SignInHints,
+    SignedIn,
+};
 use pixie_dev_idp::browser::{Answer, answer};
 use pixie_dev_idp::{ClientRegistration, DevIdp, Fault, IdpConfig, PIXIE_CLIENT_ID};
 
@@ -218,8 +221,156 @@ async fn every_defect_is_refused_with_a_typed_error_and_plain_words() {
         .iter()
         .chain(DEVICE_TABLE)
         .map(|(f, _)| f.name())
+        .chain(PAR_DPOP_TABLE.iter().map(|row| row.0.name()))
         .collect();
     assert_eq!(covered.len() + 1, Fault::ALL.len());
+}
+
+/// PAR (RFC 9126) and DPoP (RFC 9449) defects: the fault, the typed error the core must
+/// give, and its plain words.
+type ParDpopRow = (Fault, fn(&Error) -> bool, &'static str);
+
+const PAR_DPOP_TABLE: &[ParDpopRow] = &[
+    // RFC 9449 §8: a nonce demanded for ever; the core retries once with it, then stops.
+    (
+        Fault::DpopNonceAlways,
+        |e| {
+            matches!(
+                e,
+                Error::Dpop(DpopError::NonceRefused { endpoint: "token" })
+            )
+        },
+        "kept asking Pixie to prove",
+    ),
+    // RFC 9449 §4.3 / §11.1: every proof refused as a replay.
+    (
+        Fault::DpopProofRejected,
+        |e| {
+            matches!(e, Error::Dpop(DpopError::ProofRejected { endpoint: "token", error, .. })
+                if error == "invalid_dpop_proof")
+        },
+        "did not accept Pixie's proof",
+    ),
+    // RFC 9449 §5: a bearer token when a DPoP one was asked for.
+    (
+        Fault::DpopBearerToken,
+        |e| {
+            matches!(e, Error::Dpop(DpopError::NotBound { endpoint: "token", token_type })
+                if token_type.eq_ignore_ascii_case("bearer"))
+        },
+        "anyone who copied it could use",
+    ),
+    // RFC 9126 §2.2 / §4: the request_uri has expired when the browser brings it.
+    (
+        Fault::ParRequestUriExpired,
+        |e| {
+            matches!(e, Error::Callback(CallbackError::ProviderError { error, .. })
+                if error == "invalid_request_uri")
+        },
+        "stopped the sign-in (invalid_request_uri)",
+    ),
+    // RFC 9126 §2.3: the push itself is refused.
+    (
+        Fault::ParRefused,
+        |e| matches!(e, Error::Par(ParError::Refused { error, .. }) if error == "invalid_request"),
+        "refused the sign-in request",
+    ),
+];
+
+/// One sign-in that pushes its request (RFC 9126) and binds its tokens (RFC 9449), as far as
+/// it gets; the link that came back, if any.
+async fn pushed_sign_in(provider: &Provider) -> (Result<SignedIn, Error>, Option<String>) {
+    let pending = match provider
+        .prepare_sign_in(None, &SignInHints::default())
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => return (Err(e), None),
+    };
+    // RFC 9126 §4: nothing but client_id and request_uri goes through the browser.
+    let names: Vec<String> = pending
+        .authorization_url()
+        .query_pairs()
+        .map(|(k, _)| k.into_owned())
+        .collect();
+    assert_eq!(names, ["client_id", "request_uri"]);
+    let redirect = answer(pending.authorization_url().as_str(), Answer::Preset("ada"))
+        .await
+        .expect("the provider sends the person back");
+    let result = match pending.validate_callback(&redirect) {
+        Ok(callback) => provider.complete(pending, &callback).await,
+        Err(e) => Err(e.into()),
+    };
+    (result, Some(redirect))
+}
+
+#[tokio::test]
+async fn every_par_and_dpop_defect_is_refused_with_a_typed_error_and_plain_words() {
+    let idp = DevIdp::start(IdpConfig {
+        par: true,
+        dpop: true,
+        ..faulty()
+    })
+    .await
+    .unwrap();
+    // The honest path first: pushed, bound, signed in.
+    let first = provider(&idp).await;
+    assert!(first.dpop_wanted());
+    let (honest, _) = pushed_sign_in(&first).await;
+    assert_eq!(honest.expect("signs in").profile.name, "Ada Lovelace");
+    let mut failures = Vec::new();
+    for (fault, typed, words) in PAR_DPOP_TABLE {
+        idp.set_fault(Some(*fault)).await.unwrap();
+        let provider = provider(&idp).await;
+        let (got, redirect) = pushed_sign_in(&provider).await;
+        let Err(e) = &got else {
+            failures.push(format!("{}: signed in", fault.name()));
+            continue;
+        };
+        // The code (and the request_uri) stay out of what is shown and logged.
+        let secrets: Vec<String> = redirect
+            .iter()
+            .flat_map(|r| url::Url::parse(r).ok())
+            .flat_map(|u| {
+                u.query_pairs()
+                    .filter(|(k, _)| k == "code")
+                    .map(|(_, v)| v.into_owned())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let shown = format!("{e} {} {e:?}", e.user_message());
+        if !typed(e) || !e.user_message().contains(words) {
+            failures.push(format!(
+                "{}: got {e:?} / {}",
+                fault.name(),
+                e.user_message()
+            ));
+        } else if secrets.iter().any(|c| shown.contains(c.as_str()))
+            || shown.contains("request_uri:")
+        {
+            failures.push(format!("{}: a secret in {shown}", fault.name()));
+        }
+    }
+    idp.set_fault(None).await.unwrap();
+    assert!(
+        failures.is_empty(),
+        "PAR/DPoP defects not refused as expected:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// RFC 9449 §8 and §9: a provider that demands a nonce at the token endpoint and at
+/// userinfo is answered once with it, and the sign-in goes through.
+#[tokio::test]
+async fn a_provider_that_demands_dpop_nonces_still_signs_in() {
+    let idp = DevIdp::start(IdpConfig {
+        dpop_nonce: true,
+        ..faulty()
+    })
+    .await
+    .unwrap();
+    let (got, _) = pushed_sign_in(&provider(&idp).await).await;
+    assert_eq!(got.expect("signs in").profile.name, "Ada Lovelace");
 }
 
 #[tokio::test]

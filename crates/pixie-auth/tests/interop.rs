@@ -3,81 +3,37 @@
 //! consent pages played by tests/interop/oidc_person.py. Both redirect modes: the private-use
 //! scheme (RFC 8252 §7.1) and the loopback listener (§7.3).
 //!
+//! The device authorization grant (RFC 8628) is in `interop/device.rs`, pushed authorization
+//! requests (RFC 9126) with DPoP (RFC 9449) in `interop/par_dpop.rs`.
+//!
 //! These need the provider running, so they are `#[ignore]`d in a plain `cargo test`; the
 //! test command runs them through `tests/interop/run.sh`, which starts it:
 //!
 //!     tests/interop/run.sh cargo test -p pixie-auth --test interop -- --ignored
 
-use std::path::Path;
-use std::process::Command;
-
-use pixie_auth::config;
 use pixie_auth::loopback::LoopbackListener;
 use pixie_auth::settings::{RedirectMode, default_redirect_uri};
-use pixie_auth::{HttpClient, Provider, ProviderConfig};
 
-struct Interop {
-    issuer: String,
-    client_id: String,
-    person: Vec<String>,
-}
+#[path = "interop/harness.rs"]
+mod harness;
+use harness::{Interop, configured, configured_at, discover, interop, person};
 
-fn interop() -> Interop {
-    let var = |name: &str| {
-        std::env::var(name)
-            .unwrap_or_else(|_| panic!("{name} is not set: run these through tests/interop/run.sh"))
-    };
-    Interop {
-        issuer: var("PIXIE_INTEROP_ISSUER"),
-        client_id: var("PIXIE_INTEROP_CLIENT_ID"),
-        person: var("PIXIE_INTEROP_PERSON")
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect(),
-    }
-}
-
-/// The provider as a person would configure it: the "any OpenID issuer" template.
-fn configured(i: &Interop, redirect: &str) -> ProviderConfig {
-    let text = format!(
-        "[[provider]]\nid = \"interop\"\ntemplate = \"oidc\"\nissuer = \"{}\"\nclient_id = \"{}\"\nredirect = \"{redirect}\"\n",
-        i.issuer, i.client_id
-    );
-    config::parse(Path::new("providers.toml"), &text)
-        .expect("the interop configuration parses")
-        .providers
-        .remove(0)
-}
-
-/// The person at the provider's pages; returns what the script printed (the redirect first).
-fn person(i: &Interop, args: &[&str]) -> Vec<String> {
-    let out = Command::new(&i.person[0])
-        .args(&i.person[1..])
-        .args(args)
-        .output()
-        .expect("the person script runs");
-    assert!(
-        out.status.success(),
-        "the person failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
-async fn discover(config: ProviderConfig) -> Provider {
-    Provider::discover(config, HttpClient::new().expect("http client"))
-        .await
-        .expect("discovery of oidc-provider")
-}
+#[path = "interop/device.rs"]
+mod device;
+#[path = "interop/par_dpop.rs"]
+mod par_dpop;
 
 #[tokio::test]
 #[ignore = "needs oidc-provider: tests/interop/run.sh"]
 async fn deep_link_sign_in_refresh_revoke_and_logout() {
     let i = interop();
-    let provider = discover(configured(&i, "deep-link")).await;
+    // Bearer tokens here (`dpop = "never"`): oidc-provider rotates a public client's refresh
+    // token only when it is not sender-constrained (RFC 9700 §4.14.2), and this test is the
+    // rotation's. The DPoP-bound path is interop/par_dpop.rs's.
+    let mut config = configured(&i, "deep-link");
+    config.dpop = pixie_auth::DpopMode::Never;
+    let provider = discover(config).await;
+    assert!(!provider.dpop_wanted());
     // RFC 9207: oidc-provider advertises `iss` on authorization responses; Pixie requires it.
     assert!(
         provider
@@ -173,11 +129,7 @@ async fn loopback_sign_in_answers_the_browser_and_closes() {
         "grace".into(),
         "--visit".into(),
     ];
-    let i2 = Interop {
-        issuer: i.issuer.clone(),
-        client_id: i.client_id.clone(),
-        person: i.person.clone(),
-    };
+    let i2 = i.clone();
     let browser = tokio::task::spawn_blocking(move || {
         person(&i2, &args.iter().map(String::as_str).collect::<Vec<_>>())
     });

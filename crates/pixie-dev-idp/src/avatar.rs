@@ -60,6 +60,7 @@ pub fn avatar_png(seed: &str) -> Vec<u8> {
 
 /// A black 1-bit PNG of `width`×`height`: a few kilobytes that decode to as many pixels as
 /// asked (the `picture-huge-dimensions` fault).
+#[cfg(feature = "faults")]
 pub(crate) fn blank_png(width: u32, height: u32) -> Vec<u8> {
     let mut out = Vec::new();
     {

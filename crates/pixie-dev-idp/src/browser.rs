@@ -1,17 +1,22 @@
 //! A scripted user agent for tests: what a person's browser does at this provider.
-//! Loads the authorization URL, submits the sign-in form and returns the redirect the
-//! provider sends the browser to, without following it (feature `scripted-browser`).
+//! Loads the authorization URL, submits the sign-in form and returns the link the last page
+//! hands to the app ("Open Pixie"), without following it (feature `scripted-browser`).
 
 use url::Url;
 
+/// Why the scripted person could not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum BrowserError {
+    /// The provider could not be reached, or answered with an error status.
     #[error("HTTP: {0}")]
     Http(#[from] reqwest::Error),
+    /// The page has no sign-in form.
     #[error("the sign-in page has no form")]
     NoForm,
+    /// The provider answered with this status instead of sending the person back.
     #[error("the provider answered {0} instead of redirecting back")]
     NoRedirect(u16),
+    /// A URL that does not parse.
     #[error("bad URL: {0}")]
     Url(#[from] url::ParseError),
 }
@@ -23,10 +28,12 @@ pub enum Answer<'a> {
     Preset(&'a str),
     /// Continue with a typed name.
     Named(&'a str),
+    /// Deny.
     Deny,
 }
 
-/// Sign in at the provider and return the `Location` it redirects to.
+/// Sign in at the provider and return the link it hands back to the app (the redirect URI
+/// with the code or the error).
 pub async fn answer(auth_url: &str, answer: Answer<'_>) -> Result<String, BrowserError> {
     let ua = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -53,28 +60,44 @@ pub async fn answer(auth_url: &str, answer: Answer<'_>) -> Result<String, Browse
         resp = ua.get(page.clone()).send().await?;
     }
     let html = resp.error_for_status()?.text().await?;
-    let tx = html
-        .split("name=\"tx\" value=\"")
+    let tx = form_tx(&html).ok_or(BrowserError::NoForm)?;
+    let fields = form_fields(tx, &answer);
+    let action = page.join("/authorize")?;
+    let resp = ua.post(action).form(&fields).send().await?;
+    let status = resp.status();
+    // A scripted client may still be answered with a redirect (`auto_approve`).
+    if status.is_redirection() {
+        return resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .map(str::to_owned)
+            .ok_or(BrowserError::NoRedirect(status.as_u16()));
+    }
+    if !status.is_success() {
+        return Err(BrowserError::NoRedirect(status.as_u16()));
+    }
+    // The person's way back when the browser does not hand the link over: "Open …".
+    let html = resp.text().await?;
+    crate::handoff_link(&html).ok_or(BrowserError::NoRedirect(status.as_u16()))
+}
+
+/// The one-time id of a page's form for choosing who to be.
+fn form_tx(html: &str) -> Option<&str> {
+    html.split("name=\"tx\" value=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
-        .ok_or(BrowserError::NoForm)?;
+}
+
+/// What the person sends from that form.
+fn form_fields<'a>(tx: &'a str, answer: &Answer<'a>) -> Vec<(&'static str, &'a str)> {
     let mut fields = vec![("tx", tx)];
-    match answer {
+    match *answer {
         Answer::Preset(id) => fields.extend([("action", "allow"), ("user", id)]),
         Answer::Named(name) => fields.extend([("action", "allow"), ("name", name)]),
         Answer::Deny => fields.push(("action", "deny")),
     }
-    let action = page.join("/authorize")?;
-    let resp = ua.post(action).form(&fields).send().await?;
-    let status = resp.status();
-    if !status.is_redirection() {
-        return Err(BrowserError::NoRedirect(status.as_u16()));
-    }
-    resp.headers()
-        .get(reqwest::header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-        .map(str::to_owned)
-        .ok_or(BrowserError::NoRedirect(status.as_u16()))
+    fields
 }
 
 /// What the verification page said at the end of a sign-in on another device.
@@ -111,19 +134,10 @@ pub async fn answer_device(
         .error_for_status()?
         .text()
         .await?;
-    let Some(tx) = html
-        .split("name=\"tx\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-    else {
+    let Some(tx) = form_tx(&html) else {
         return Ok(DeviceOutcome::Refused(first_paragraph(&html)));
     };
-    let mut fields = vec![("tx", tx)];
-    match answer {
-        Answer::Preset(id) => fields.extend([("action", "allow"), ("user", id)]),
-        Answer::Named(name) => fields.extend([("action", "allow"), ("name", name)]),
-        Answer::Deny => fields.push(("action", "deny")),
-    }
+    let fields = form_fields(tx, &answer);
     let html = ua
         .post(page.join("/device")?)
         .form(&fields)

@@ -6,12 +6,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+/// The provider's time: the system clock plus an offset that only grows.
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
     offset_ms: Arc<AtomicI64>,
 }
 
 impl Clock {
+    /// Now, as the provider sees it.
     pub fn now(&self) -> DateTime<Utc> {
         Utc::now() + TimeDelta::milliseconds(self.offset_ms.load(Ordering::Relaxed))
     }

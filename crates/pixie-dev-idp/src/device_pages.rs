@@ -1,10 +1,7 @@
 //! The pages of a sign-in on another device (RFC 8628 §3.3): enter the code, choose who to
 //! be, done. Every value is escaped.
 
-use crate::pages::{escape, page};
-use crate::store::PRESET_USERS;
-
-const BADGE: &str = "<span class=\"badge\">Local demo provider</span>";
+use crate::pages::{BADGE, choose_person, escape, page};
 
 /// Ask for the code the device shows (a GET form: `/device?user_code=…` is also what
 /// `verification_uri_complete` opens).
@@ -30,48 +27,35 @@ pub fn enter_code(typed: Option<&str>, problem: Option<&str>) -> String {
 /// Choose who to be, with the code repeated so the person can compare it with the device's
 /// (RFC 8628 §5.4, remote phishing).
 pub fn choose(tx: &str, client_id: &str, user_code: &str) -> String {
-    let mut people = String::new();
-    for (i, (id, name)) in PRESET_USERS.iter().enumerate() {
-        people.push_str(&format!(
-            "<label class=\"person\"><input type=\"radio\" name=\"user\" value=\"{}\"{}> {}</label>",
-            escape(id),
-            if i == 0 { " checked" } else { "" },
-            escape(name)
-        ));
-    }
     page(
         "Connect a device · Pixie demo provider",
         &format!(
             "{BADGE}<h1>Sign in to {client} on your device</h1>\
              <p>Only continue if your device shows the code <strong id=\"device-code\">{code}</strong> \
              and you started this sign-in yourself.</p>\
-             <form method=\"post\" action=\"/device\">\
-             <input type=\"hidden\" name=\"tx\" value=\"{tx}\">\
-             <fieldset><legend class=\"sr\">Demo people</legend>{people}</fieldset>\
-             <label for=\"name\">Or type any name</label>\
-             <input type=\"text\" id=\"name\" name=\"name\" maxlength=\"64\" autocomplete=\"name\" placeholder=\"Your name\">\
-             <div class=\"actions\">\
-             <button type=\"submit\" name=\"action\" value=\"deny\">Deny</button>\
-             <button type=\"submit\" name=\"action\" value=\"allow\" class=\"primary\" autofocus>Continue</button>\
-             </div></form>",
+             <form method=\"post\" action=\"/device\">{form}</form>",
             client = escape(client_id),
             code = escape(user_code),
-            tx = escape(tx),
+            form = choose_person(tx),
         ),
     )
 }
 
-/// The end of the verification: signed in (or not); the device carries on by itself.
+/// The end of the verification: signed in (or not); the device carries on by itself, so
+/// the page sends the person back to it.
 pub fn done(approved: bool, message: &str) -> String {
-    let title = if approved {
-        "Device connected"
+    let (title, last) = if approved {
+        (
+            "Device connected",
+            "You can close this page and go back to Pixie.",
+        )
     } else {
-        "Device not connected"
+        ("Device not connected", "You can close this tab.")
     };
     page(
         &format!("{title} · Pixie demo provider"),
         &format!(
-            "{BADGE}<h1 id=\"device-result\" data-approved=\"{approved}\">{}</h1><p>{}</p><p>You can close this tab.</p>",
+            "{BADGE}<h1 id=\"device-result\" data-approved=\"{approved}\">{}</h1><p>{}</p><p id=\"device-next\">{last}</p>",
             escape(title),
             escape(message)
         ),
@@ -87,5 +71,15 @@ mod tests {
         assert!(!enter_code(Some("\"><script>"), Some("<b>")).contains("<script>"));
         let p = choose("\"><x", "<client>", "<code>");
         assert!(!p.contains("<client>") && !p.contains("<code>") && !p.contains("\"><x"));
+        assert!(!done(false, "<b>").contains("<b>"));
+    }
+
+    #[test]
+    fn the_last_page_sends_the_person_back_to_pixie() {
+        assert!(
+            done(true, "You're signed in.")
+                .contains("You can close this page and go back to Pixie")
+        );
+        assert!(!done(false, "You declined.").contains("go back to Pixie"));
     }
 }

@@ -2,8 +2,18 @@
 //!
 //! It implements the authorization code flow with PKCE (S256 required), signed RS256 ID tokens,
 //! userinfo, refresh-token rotation with reuse detection, RFC 7009 revocation, RP-initiated
-//! logout and RFC 9207 `iss` on every authorization response. Its sign-in page asks a person to
-//! pick or type a name; there are no passwords because there is nothing to protect.
+//! logout, RFC 9207 `iss` on every authorization response, the device authorization grant
+//! (RFC 8628), pushed authorization requests (RFC 9126, [`IdpConfig::par`]) and DPoP-bound
+//! tokens (RFC 9449, [`IdpConfig::dpop`], nonces with [`IdpConfig::dpop_nonce`]). Its
+//! sign-in page asks a person to pick or type a name; there are no passwords because there
+//! is nothing to protect. After the answer, a last page hands the link back to the app (and
+//! offers "Open Pixie" and the link to copy when the browser does not).
+//!
+//! Where things are: `config` (clients and behaviour), `routes/` (one module per endpoint),
+//! `claims` (a person's claims, the one place they are built), `dpop` (the proof validator),
+//! `store` (what is remembered),
+//! `pages`/`device_pages` (the HTML), `faults` (the misbehaving provider, feature `faults`
+//! only) and `browser` (a scripted person, feature `scripted-browser`).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), pixie_dev_idp::IdpError> {
@@ -11,150 +21,82 @@
 //! println!("issuer: {}", idp.issuer());
 //! # Ok(()) }
 //! ```
+#![deny(missing_docs)]
 
 mod avatar;
 #[cfg(feature = "scripted-browser")]
 pub mod browser;
+mod claims;
 mod clock;
+mod config;
 mod device;
 mod device_pages;
+mod dpop;
+mod fault_hooks;
+#[cfg(feature = "faults")]
 pub mod faults;
 mod keys;
 mod pages;
 mod routes;
+mod shared;
 mod store;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub use avatar::avatar_png;
 pub use clock::Clock;
+pub use config::{
+    ClientRegistration, IdpConfig, PIXIE_CLIENT_ID, PIXIE_LOOPBACK_REDIRECT_URI, PIXIE_REDIRECT_URI,
+};
+#[cfg(feature = "faults")]
 pub use faults::Fault;
 /// The signing key type, for tests that stand up a provider of another shape.
 #[cfg(feature = "faults")]
 pub use keys::Keys;
+pub use pages::handoff_link;
 
-/// The redirect URI Pixie registers for the demo provider (RFC 8252 §7.1 private-use
-/// scheme): Pixie's callback path for the provider id `demo` (each provider has its own,
-/// RFC 9700 §4.4).
-pub const PIXIE_REDIRECT_URI: &str = "dev.pixie.app:/oauth/callback/demo";
-/// The loopback redirect URI Pixie registers for the demo provider (RFC 8252 §7.3: any port).
-pub const PIXIE_LOOPBACK_REDIRECT_URI: &str = "http://127.0.0.1/oauth/callback/demo";
-/// The client id Pixie uses with the demo provider.
-pub const PIXIE_CLIENT_ID: &str = "pixie-desktop";
+pub(crate) use shared::{Shared, random_token};
 
+/// Why the provider could not start (or take a fault).
 #[derive(Debug, thiserror::Error)]
 pub enum IdpError {
+    /// The address is taken or not ours to listen on.
     #[error("could not listen on {addr}: {source}")]
     Bind {
+        /// The address asked for.
         addr: SocketAddr,
+        /// What the OS said.
         #[source]
         source: std::io::Error,
     },
+    /// The signing key could not be made or read back.
     #[error("signing key: {0}")]
     Key(String),
+    /// The OS random number generator failed.
     #[error("random number generator: {0}")]
     Rng(String),
+    /// [`IdpConfig::allow_faults`] is off.
     #[error("faults are not allowed on this provider (IdpConfig::allow_faults)")]
     FaultsNotAllowed,
+    /// The state file could not be read.
     #[error("state file {path}: {message}")]
-    State { path: PathBuf, message: String },
-}
-
-/// A registered client.
-#[derive(Clone, Debug)]
-pub struct ClientRegistration {
-    pub client_id: String,
-    /// Exact redirect URIs. A `http://127.0.0.1/…` entry matches any port (RFC 8252 §7.3).
-    pub redirect_uris: Vec<String>,
-    /// Where RP-initiated logout may send the browser back to.
-    pub post_logout_redirect_uris: Vec<String>,
-}
-
-impl ClientRegistration {
-    pub fn pixie() -> Self {
-        Self {
-            client_id: PIXIE_CLIENT_ID.into(),
-            redirect_uris: vec![
-                PIXIE_REDIRECT_URI.into(),
-                PIXIE_LOOPBACK_REDIRECT_URI.into(),
-            ],
-            post_logout_redirect_uris: vec!["dev.pixie.app:/oauth/logout".into()],
-        }
-    }
-}
-
-/// How the provider behaves.
-#[derive(Clone, Debug)]
-pub struct IdpConfig {
-    /// Address to listen on; port 0 picks a free one.
-    pub addr: SocketAddr,
-    pub clients: Vec<ClientRegistration>,
-    /// Life of an authorization code (RFC 6749 §4.1.2 recommends at most 10 minutes).
-    pub code_ttl: Duration,
-    pub access_token_ttl: Duration,
-    pub id_token_ttl: Duration,
-    /// Where to keep the signing key, the port and the refresh-token records (hashed) across
-    /// restarts, so sessions of an app that embeds the provider survive a relaunch. When the
-    /// port of `addr` is 0, the port from the file is tried first.
-    pub state_file: Option<PathBuf>,
-    /// Whether faults may be switched on at all (they also need the `faults` feature). Off by
-    /// default, so an embedding app cannot be made to misbehave even in a build where cargo
-    /// unified that feature in.
-    pub allow_faults: bool,
-    /// Benchmarks only: approve every authorization request at once as this preset person
-    /// (`ada`, `grace`, `alan`), answering `/authorize` with the redirect. The app never sets it.
-    pub auto_approve: Option<String>,
-    /// RFC 9207: name the issuer (`iss`) on every authorization response and say so in the
-    /// metadata. On by default; off plays a provider that does neither (Google, GitHub).
-    pub issuer_identification: bool,
-    /// The authorization endpoint the `authorize-forward` fault sends the browser on to.
-    pub forward_to: Option<String>,
-}
-
-impl Default for IdpConfig {
-    fn default() -> Self {
-        Self {
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            clients: vec![ClientRegistration::pixie()],
-            code_ttl: Duration::from_secs(60),
-            access_token_ttl: Duration::from_secs(3600),
-            id_token_ttl: Duration::from_secs(600),
-            state_file: None,
-            allow_faults: false,
-            auto_approve: None,
-            issuer_identification: true,
-            forward_to: None,
-        }
-    }
-}
-
-pub(crate) struct Shared {
-    pub issuer: String,
-    pub config: IdpConfig,
-    pub keys: keys::Keys,
-    pub store: Mutex<store::Store>,
-    pub clock: Clock,
-    /// The defect to produce (only settable with the `faults` feature).
-    pub fault: Mutex<Option<Fault>>,
-    /// A newer key after a simulated rotation (`id-token-unknown-kid`).
-    pub rotated: Mutex<Option<Arc<keys::Keys>>>,
-    /// Authorization-code token requests received, valid or not.
-    pub code_exchanges: std::sync::atomic::AtomicUsize,
+    State {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 /// A running provider. Dropping it stops the server.
 pub struct DevIdp {
     issuer: String,
     addr: SocketAddr,
-    clock: Clock,
     shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -164,70 +106,23 @@ impl DevIdp {
     /// Bind, generate (or load) a signing key and serve on the current tokio runtime.
     pub async fn start(config: IdpConfig) -> Result<Self, IdpError> {
         let persisted = match &config.state_file {
-            Some(path) => load_state(path)?,
+            Some(path) => shared::load_state(path)?,
             None => None,
         };
-        let mut addr = config.addr;
-        if let Some(p) = persisted.as_ref().filter(|_| addr.port() == 0) {
-            addr.set_port(p.port);
-        }
-        // The remembered port keeps the issuer stable; if it is taken, any free port will do.
-        let listener = match TcpListener::bind(addr).await {
-            Ok(l) => l,
-            Err(_) if addr != config.addr => {
-                TcpListener::bind(config.addr)
-                    .await
-                    .map_err(|source| IdpError::Bind {
-                        addr: config.addr,
-                        source,
-                    })?
-            }
-            Err(source) => return Err(IdpError::Bind { addr, source }),
-        };
+        let listener = bind(&config, persisted.as_ref().map(|p| p.port)).await?;
         let addr = listener.local_addr().map_err(|source| IdpError::Bind {
             addr: config.addr,
             source,
         })?;
         let issuer = format!("http://{addr}");
-        let mut store = store::Store::default();
-        let keys = match persisted {
-            Some(p) => {
-                store.refresh = p.refresh;
-                store.rotated = p.rotated;
-                store.revoked_families = p.revoked_families;
-                keys::Keys::from_pem(&p.key_pem)?
-            }
-            None => tokio::task::spawn_blocking(keys::Keys::generate)
-                .await
-                .map_err(|e| IdpError::Key(e.to_string()))??,
-        };
-        let clock = Clock::default();
-        let shared = Arc::new(Shared {
-            issuer: issuer.clone(),
-            config,
-            keys,
-            store: Mutex::new(store),
-            clock: clock.clone(),
-            fault: Mutex::new(None),
-            rotated: Mutex::new(None),
-            code_exchanges: std::sync::atomic::AtomicUsize::new(0),
-        });
+        let (keys, store) = keys_and_store(persisted).await?;
+        let shared = Arc::new(Shared::new(issuer.clone(), config, keys, store));
         shared.persist();
-        let app = routes::router(shared.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "demo provider stopped");
-            }
-        });
+        let (stop, task) = serve(listener, routes::router(shared.clone()));
         tracing::info!(%issuer, "demo OpenID provider listening");
         Ok(Self {
             issuer,
             addr,
-            clock,
             shared,
             stop: Some(stop),
             task: Some(task),
@@ -239,13 +134,14 @@ impl DevIdp {
         &self.issuer
     }
 
+    /// The address the provider listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// The provider's clock; tests move it to expire codes and tokens.
     pub fn clock(&self) -> &Clock {
-        &self.clock
+        &self.shared.clock
     }
 
     /// How many refresh-token families are still live (tests of revocation and reuse).
@@ -291,97 +187,59 @@ impl Drop for DevIdp {
     }
 }
 
-impl Shared {
-    /// The fault in force, if any.
-    pub(crate) fn fault(&self) -> Option<Fault> {
-        self.fault.lock().ok().and_then(|f| *f)
+/// Listen on the configured address; when its port is 0, on the remembered port first (it
+/// keeps the issuer stable), and on any free port if that one is taken.
+async fn bind(config: &IdpConfig, remembered: Option<u16>) -> Result<TcpListener, IdpError> {
+    let mut addr = config.addr;
+    if let Some(port) = remembered.filter(|_| addr.port() == 0) {
+        addr.set_port(port);
     }
-
-    #[cfg(feature = "faults")]
-    pub(crate) async fn set_fault(&self, fault: Option<Fault>) -> Result<(), IdpError> {
-        if !self.config.allow_faults {
-            return Err(IdpError::FaultsNotAllowed);
-        }
-        if fault == Some(Fault::IdTokenUnknownKid) {
-            let fresh = tokio::task::spawn_blocking(keys::Keys::generate)
+    match TcpListener::bind(addr).await {
+        Ok(l) => Ok(l),
+        Err(_) if addr != config.addr => {
+            TcpListener::bind(config.addr)
                 .await
-                .map_err(|e| IdpError::Key(e.to_string()))??;
-            if let Ok(mut r) = self.rotated.lock() {
-                *r = Some(Arc::new(fresh));
-            }
+                .map_err(|source| IdpError::Bind {
+                    addr: config.addr,
+                    source,
+                })
         }
-        if let Ok(mut f) = self.fault.lock() {
-            *f = fault;
-        }
-        tracing::warn!(fault = fault.map(Fault::name), "fault mode");
-        Ok(())
-    }
-
-    /// Write the state file, if configured. A failure is logged: the provider keeps serving
-    /// from memory.
-    pub(crate) fn persist(&self) {
-        let Some(path) = &self.config.state_file else {
-            return;
-        };
-        let Ok(store) = self.store.lock() else {
-            return;
-        };
-        let state = store::Persisted {
-            key_pem: self.keys.pem.clone(),
-            port: self
-                .issuer
-                .rsplit(':')
-                .next()
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(0),
-            refresh: store.refresh.clone(),
-            rotated: store.rotated.clone(),
-            revoked_families: store.revoked_families.clone(),
-        };
-        drop(store);
-        if let Err(e) = write_state(path, &state) {
-            tracing::warn!(path = %path.display(), error = %e, "could not save the demo provider's state");
-        }
+        Err(source) => Err(IdpError::Bind { addr, source }),
     }
 }
 
-fn load_state(path: &std::path::Path) -> Result<Option<store::Persisted>, IdpError> {
-    match std::fs::read(path) {
-        Ok(bytes) => match serde_json::from_slice(&bytes) {
-            Ok(p) => Ok(Some(p)),
-            Err(e) => {
-                // A damaged file only costs the demo sessions: start afresh.
-                tracing::warn!(path = %path.display(), error = %e, "ignoring an unreadable state file");
-                Ok(None)
-            }
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(IdpError::State {
-            path: path.to_owned(),
-            message: e.to_string(),
-        }),
-    }
+/// The signing key and the store: read back from the state file, or new.
+async fn keys_and_store(
+    persisted: Option<store::Persisted>,
+) -> Result<(keys::Keys, store::Store), IdpError> {
+    let mut store = store::Store::default();
+    let keys = match persisted {
+        Some(p) => {
+            store.refresh = p.refresh;
+            store.rotated = p.rotated;
+            store.revoked_families = p.revoked_families;
+            keys::Keys::from_pem(&p.key_pem)?
+        }
+        None => tokio::task::spawn_blocking(keys::Keys::generate)
+            .await
+            .map_err(|e| IdpError::Key(e.to_string()))??,
+    };
+    Ok((keys, store))
 }
 
-fn write_state(path: &std::path::Path, state: &store::Persisted) -> std::io::Result<()> {
-    use std::io::Write;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&tmp)?;
-    file.write_all(&serde_json::to_vec(state)?)?;
-    file.sync_all()?;
-    std::fs::rename(tmp, path)
-}
-
-/// `n` random bytes from the OS RNG, base64url.
-pub(crate) fn random_token(n: usize) -> Result<String, IdpError> {
-    let mut buf = vec![0u8; n];
-    getrandom::fill(&mut buf).map_err(|e| IdpError::Rng(e.to_string()))?;
-    Ok(URL_SAFE_NO_PAD.encode(buf))
+/// Serve `app` on `listener` until the returned sender fires (or is dropped).
+fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+            let _ = stopped.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "demo provider stopped");
+        }
+    });
+    (stop, task)
 }

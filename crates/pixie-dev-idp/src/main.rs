@@ -25,6 +25,15 @@ struct Args {
     /// answers with the redirect instead of the sign-in page.
     #[arg(long, value_name = "PERSON", num_args = 0..=1, default_missing_value = "ada")]
     auto_approve: Option<String>,
+    /// Do not offer pushed authorization requests (RFC 9126).
+    #[arg(long)]
+    no_par: bool,
+    /// Ignore DPoP proofs and issue bearer tokens (RFC 9449 off).
+    #[arg(long)]
+    no_dpop: bool,
+    /// Demand a server nonce in every DPoP proof (RFC 9449 §8, §9).
+    #[arg(long)]
+    dpop_nonce: bool,
     /// Misbehave in one way (hostile-input testing); see `--list-faults`.
     #[cfg(feature = "faults")]
     #[arg(long, value_name = "NAME")]
@@ -52,24 +61,15 @@ async fn main() -> std::process::ExitCode {
         }
         return std::process::ExitCode::SUCCESS;
     }
-    let mut config = IdpConfig {
-        addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), args.port),
-        state_file: args.state_file,
-        auto_approve: args.auto_approve,
-        allow_faults: cfg!(feature = "faults"),
-        ..IdpConfig::default()
-    };
-    for spec in &args.clients {
-        let Some((id, uri)) = spec.split_once('=') else {
-            eprintln!("--client wants ID=REDIRECT_URI, got `{spec}`");
+    #[cfg(feature = "faults")]
+    let fault = args.fault;
+    let config = match config(args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
             return std::process::ExitCode::from(2);
-        };
-        config.clients.push(ClientRegistration {
-            client_id: id.into(),
-            redirect_uris: vec![uri.into()],
-            post_logout_redirect_uris: vec![],
-        });
-    }
+        }
+    };
     let idp = match DevIdp::start(config).await {
         Ok(idp) => idp,
         Err(e) => {
@@ -78,7 +78,7 @@ async fn main() -> std::process::ExitCode {
         }
     };
     #[cfg(feature = "faults")]
-    if let Err(e) = idp.set_fault(args.fault).await {
+    if let Err(e) = idp.set_fault(fault).await {
         eprintln!("pixie-dev-idp: {e}");
         return std::process::ExitCode::FAILURE;
     }
@@ -87,4 +87,29 @@ async fn main() -> std::process::ExitCode {
     let _ = tokio::signal::ctrl_c().await;
     idp.shutdown().await;
     std::process::ExitCode::SUCCESS
+}
+
+/// The provider's configuration from the command line.
+fn config(args: Args) -> Result<IdpConfig, String> {
+    let mut config = IdpConfig {
+        addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), args.port),
+        state_file: args.state_file,
+        auto_approve: args.auto_approve,
+        allow_faults: cfg!(feature = "faults"),
+        par: !args.no_par,
+        dpop: !args.no_dpop,
+        dpop_nonce: args.dpop_nonce,
+        ..IdpConfig::default()
+    };
+    for spec in &args.clients {
+        let (id, uri) = spec
+            .split_once('=')
+            .ok_or_else(|| format!("--client wants ID=REDIRECT_URI, got `{spec}`"))?;
+        config.clients.push(ClientRegistration {
+            client_id: id.into(),
+            redirect_uris: vec![uri.into()],
+            post_logout_redirect_uris: vec![],
+        });
+    }
+    Ok(config)
 }

@@ -25,6 +25,21 @@ pub struct User {
 }
 
 impl User {
+    /// The person chosen on a sign-in page: the typed `name` (trimmed, at most 64
+    /// characters) if any, else the preset person `preset` (Ada when none). `None` for an
+    /// unknown preset.
+    pub fn chosen(preset: Option<&str>, name: Option<&str>) -> Option<Self> {
+        if let Some(typed) = name.map(str::trim).filter(|n| !n.is_empty()) {
+            return Some(Self::from_name(&typed.chars().take(64).collect::<String>()));
+        }
+        let id = preset.unwrap_or("ada");
+        PRESET_USERS
+            .iter()
+            .find(|(pid, _)| *pid == id)
+            .map(|(_, n)| Self::from_name(n))
+    }
+
+    /// The person called `name`; the subject and email are derived from it.
     pub fn from_name(name: &str) -> Self {
         let name: String = name.split_whitespace().collect::<Vec<_>>().join(" ");
         let digest = Sha256::digest(name.to_lowercase().as_bytes());
@@ -67,9 +82,22 @@ pub struct AuthRequest {
     pub state: Option<String>,
     pub nonce: Option<String>,
     pub code_challenge: String,
+    /// RFC 9449 §10 `dpop_jkt`: the key the code is bound to.
+    pub dpop_jkt: Option<String>,
     pub created: DateTime<Utc>,
 }
 
+/// A pushed authorization request (RFC 9126 §2), waiting for its one use at `/authorize`.
+#[derive(Clone, Debug)]
+pub struct Pushed {
+    pub client_id: String,
+    /// Every parameter pushed.
+    pub params: HashMap<String, String>,
+    /// RFC 9126 §2.2 `expires_in`.
+    pub expires: DateTime<Utc>,
+}
+
+/// An issued authorization code's grant (RFC 6749 §4.1.2).
 #[derive(Clone, Debug)]
 pub struct CodeGrant {
     pub request: AuthRequest,
@@ -78,14 +106,18 @@ pub struct CodeGrant {
     pub expires: DateTime<Utc>,
 }
 
+/// What an access token grants.
 #[derive(Clone, Debug)]
 pub struct AccessGrant {
     pub client_id: String,
     pub user: User,
     pub family: String,
     pub expires: DateTime<Utc>,
+    /// RFC 9449 §6.1 `cnf.jkt`: the DPoP key the token is bound to.
+    pub jkt: Option<String>,
 }
 
+/// What a refresh token grants (kept across restarts).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RefreshGrant {
     pub client_id: String,
@@ -93,6 +125,9 @@ pub struct RefreshGrant {
     pub scope: String,
     pub family: String,
     pub auth_time: DateTime<Utc>,
+    /// RFC 9449 §5: the DPoP key a public client's refresh token is bound to.
+    #[serde(default)]
+    pub jkt: Option<String>,
 }
 
 /// Refresh tokens are remembered by their SHA-256 only, as a careful provider does: the
@@ -114,6 +149,7 @@ pub struct Persisted {
     pub revoked_families: HashSet<String>,
 }
 
+/// Everything the provider remembers.
 #[derive(Default)]
 pub struct Store {
     pub transactions: HashMap<String, AuthRequest>,
@@ -130,6 +166,10 @@ pub struct Store {
     pub revoked_families: HashSet<String>,
     /// Sign-ins on another device (RFC 8628).
     pub devices: crate::device::Devices,
+    /// Pushed authorization requests by `request_uri` (RFC 9126).
+    pub pushed: HashMap<String, Pushed>,
+    /// Used proofs and given nonces (RFC 9449).
+    pub dpop: crate::dpop::DpopState,
 }
 
 impl Store {
@@ -137,6 +177,7 @@ impl Store {
     pub fn prune(&mut self, now: DateTime<Utc>) {
         let stale = now - chrono::TimeDelta::minutes(15);
         self.transactions.retain(|_, t| t.created > stale);
+        self.pushed.retain(|_, p| p.expires > stale);
         self.codes.retain(|_, c| c.expires > stale);
         self.access.retain(|_, a| a.expires > now);
     }
@@ -148,6 +189,7 @@ impl Store {
         self.revoked_families.insert(family.to_owned());
     }
 
+    /// How many refresh-token families are live.
     pub fn live_families(&self) -> usize {
         self.refresh
             .values()
@@ -171,5 +213,16 @@ mod tests {
         assert_eq!(a.sub, User::from_name("ada lovelace").sub);
         assert_ne!(a.sub, User::from_name("Grace Hopper").sub);
         assert!(User::from_name("Zoë 🙂").email.ends_with("@example.com"));
+        // A typed name wins over the preset; an unknown preset is nobody.
+        assert_eq!(User::chosen(None, None).unwrap().name, "Ada Lovelace");
+        assert_eq!(
+            User::chosen(Some("alan"), Some("  ")).unwrap().name,
+            "Alan Turing"
+        );
+        assert_eq!(
+            User::chosen(Some("alan"), Some(" Zoë ")).unwrap().name,
+            "Zoë"
+        );
+        assert!(User::chosen(Some("mallory"), None).is_none());
     }
 }

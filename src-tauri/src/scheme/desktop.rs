@@ -285,6 +285,41 @@ pub fn decide(facts: &Facts, xdg: &Xdg) -> Action {
     }
 }
 
+/// The link forwarder's file name (`src/bin/pixie-open.rs`), shipped next to `pixie`.
+pub const FORWARDER: &str = "pixie-open";
+
+/// The program a dev run registers for links: the forwarder next to this binary when it is
+/// there (a second link then never loads GTK or WebKit), else this binary itself.
+pub fn handler_program(exe: &Path, exists: impl Fn(&Path) -> bool) -> PathBuf {
+    exe.parent()
+        .map(|dir| dir.join(FORWARDER))
+        .filter(|p| exists(p))
+        .unwrap_or_else(|| exe.to_path_buf())
+}
+
+/// Quote a program for an `Exec=` line (Desktop Entry Specification, "The Exec key": inside
+/// double quotes, `"`, `` ` ``, `$` and `\` are escaped with a backslash).
+pub fn exec_quoted(program: &Path) -> String {
+    let mut out = String::from("\"");
+    for c in program.to_string_lossy().chars() {
+        if matches!(c, '"' | '`' | '$' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// The desktop file a dev run writes for `program` (the deep-link plugin's template, with the
+/// program this run picks).
+pub fn dev_handler_file(name: &str, program: &Path) -> String {
+    format!(
+        "[Desktop Entry]\nType=Application\nName={name}\nExec={} %u\nTerminal=false\nMimeType={MIME}\nNoDisplay=true\n",
+        exec_quoted(program)
+    )
+}
+
 // ---- reading the desktop ------------------------------------------------------------------
 
 fn read(path: &Path) -> Option<String> {
@@ -481,6 +516,35 @@ mod tests {
         let action = "[Desktop Action new]\nExec=/bin/evil\n[Desktop Entry]\nExec=/bin/pixie %u\n";
         assert_eq!(exec_program(action).as_deref(), Some("/bin/pixie"));
         assert_eq!(exec_program("[Desktop Action new]\nExec=/bin/evil\n"), None);
+    }
+
+    #[test]
+    fn a_dev_run_registers_the_forwarder_next_to_it() {
+        let exe = Path::new("/home/ada/pixie/target/debug/pixie");
+        let forwarder = Path::new("/home/ada/pixie/target/debug/pixie-open");
+        assert_eq!(handler_program(exe, |p| p == forwarder), forwarder);
+        // `cargo run` built only the app: the app itself receives links, as before.
+        assert_eq!(handler_program(exe, |_| false), exe);
+    }
+
+    #[test]
+    fn the_dev_handler_file_starts_the_forwarder_with_the_link() {
+        let text = dev_handler_file("Pixie", Path::new("/home/a b/target/debug/pixie-open"));
+        assert!(handles(&text, MIME));
+        assert_eq!(
+            entry_value(&text, "Exec"),
+            Some("\"/home/a b/target/debug/pixie-open\" %u")
+        );
+        // The program read back from the file is the one written, even with quotes in it.
+        assert_eq!(
+            exec_program(&text).as_deref(),
+            Some("/home/a b/target/debug/pixie-open")
+        );
+        let odd = dev_handler_file("Pixie", Path::new("/t/we\"ird$/pixie-open"));
+        assert_eq!(
+            exec_program(&odd).as_deref(),
+            Some("/t/we\"ird$/pixie-open")
+        );
     }
 
     #[test]

@@ -1,20 +1,23 @@
 //! The misbehaving provider: one defect at a time, each one a relying-party check from the
 //! OpenID Foundation's RP certification tests or RFC 9700 that a client must not skip.
 //!
-//! Only with the `faults` feature can a fault be switched on ([`crate::DevIdp::set_fault`], the
+//! This module exists only with the `faults` feature: only then can a fault be switched on ([`crate::DevIdp::set_fault`], the
 //! `--fault` flag, or `POST /_fault`). Pixie's app never enables that feature, so the provider
 //! it embeds cannot be made to misbehave.
 
+pub(crate) mod hooks;
+
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use openidconnect::PrivateSigningKey;
 use openidconnect::core::{CoreHmacKey, CoreJwsSigningAlgorithm};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
-use crate::keys::Keys;
+use crate::keys::{Keys, signing_input};
+use crate::{IdpError, Shared};
 
 macro_rules! faults {
     ($($variant:ident => $name:literal: $what:literal,)*) => {
@@ -25,6 +28,7 @@ macro_rules! faults {
         }
 
         impl Fault {
+            /// Every fault, in the order of the table.
             pub const ALL: &'static [Fault] = &[$(Fault::$variant,)*];
 
             /// The kebab-case name used by `--fault` and `POST /_fault`.
@@ -32,6 +36,7 @@ macro_rules! faults {
                 match self { $(Fault::$variant => $name,)* }
             }
 
+            /// What the fault does, in a few words.
             pub fn describe(self) -> &'static str {
                 match self { $(Fault::$variant => $what,)* }
             }
@@ -91,41 +96,67 @@ faults! {
     DeviceExpiredToken => "device-expired-token": "the token endpoint says the device code has expired",
     DeviceAccessDenied => "device-access-denied": "the token endpoint says the person declined, with markup in the description",
     DeviceCodeRejected => "device-code-rejected": "the token endpoint refuses the device code (invalid_grant), as for a wrong or replayed one",
+    DpopNonceAlways => "dpop-nonce-always": "the provider demands a DPoP nonce and never accepts one (use_dpop_nonce every time)",
+    DpopProofRejected => "dpop-proof-rejected": "every DPoP proof is refused as a replayed jti (invalid_dpop_proof)",
+    DpopBearerToken => "dpop-bearer-token": "the token endpoint answers a DPoP token request with token_type Bearer",
+    ParRequestUriExpired => "par-request-uri-expired": "the authorization endpoint says every pushed request_uri has expired",
+    ParRefused => "par-refused": "the pushed authorization request endpoint refuses every request",
 }
 
 impl Fault {
+    /// Whether the fault is in the ID token (it is built by [`id_token`]).
     pub fn is_id_token(self) -> bool {
         self.name().starts_with("id-token-")
     }
 }
 
-fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+/// The defect in force, and the newer key of a simulated rotation (`id-token-unknown-kid`).
+#[derive(Default)]
+pub(crate) struct FaultState {
+    fault: Mutex<Option<Fault>>,
+    rotated: Mutex<Option<Arc<Keys>>>,
+}
+
+impl Shared {
+    /// The fault in force, if any.
+    pub(crate) fn fault(&self) -> Option<Fault> {
+        self.faults.fault.lock().ok().and_then(|f| *f)
+    }
+
+    /// The key a simulated rotation brought in.
+    pub(crate) fn rotated_key(&self) -> Option<Arc<Keys>> {
+        self.faults.rotated.lock().ok().and_then(|r| r.clone())
+    }
+
+    pub(crate) async fn set_fault(&self, fault: Option<Fault>) -> Result<(), IdpError> {
+        if !self.config.allow_faults {
+            return Err(IdpError::FaultsNotAllowed);
+        }
+        if fault == Some(Fault::IdTokenUnknownKid) {
+            let fresh = tokio::task::spawn_blocking(Keys::generate)
+                .await
+                .map_err(|e| IdpError::Key(e.to_string()))??;
+            if let Ok(mut r) = self.faults.rotated.lock() {
+                *r = Some(Arc::new(fresh));
+            }
+        }
+        if let Ok(mut f) = self.faults.fault.lock() {
+            *f = fault;
+        }
+        tracing::warn!(fault = fault.map(Fault::name), "fault mode");
+        Ok(())
+    }
 }
 
 /// OIDC Core §3.1.3.6: the left half of SHA-256 of the access token.
 pub fn at_hash(access_token: &str) -> String {
-    let digest = Sha256::digest(access_token.as_bytes());
-    b64(&digest[..16])
+    crate::claims::left_half_hash(access_token)
 }
 
 /// An RS256 JWT of `claims` signed with `keys`, as a correct provider sends it (for tests
 /// that play a provider of another shape, e.g. Microsoft's multi-tenant issuer).
 pub fn signed_jwt(claims: &Value, keys: &Keys) -> Result<String, String> {
-    let header = json!({"alg": "RS256", "typ": "JWT", "kid": keys.kid()});
-    let input = format!(
-        "{}.{}",
-        b64(header.to_string().as_bytes()),
-        b64(claims.to_string().as_bytes())
-    );
-    let sig = keys
-        .signing
-        .sign(
-            &CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-            input.as_bytes(),
-        )
-        .map_err(|e| e.to_string())?;
-    Ok(format!("{input}.{}", b64(&sig)))
+    keys.sign_jwt(&keys.header(), claims)
 }
 
 /// Build the ID token the fault asks for, from the claims a correct one would carry.
@@ -137,36 +168,9 @@ pub fn id_token(
     rotated: Option<&Keys>,
     client_id: &str,
 ) -> Result<String, String> {
-    let now = claims["iat"].as_i64().unwrap_or_default();
     let mut key = signing;
-    let mut header = json!({"alg": "RS256", "typ": "JWT", "kid": signing.kid()});
+    let mut header = signing.header();
     match fault {
-        Fault::IdTokenWrongIss => claims["iss"] = json!("https://evil.example"),
-        Fault::IdTokenMissingIss => drop(claims.as_object_mut().map(|c| c.remove("iss"))),
-        Fault::IdTokenWrongAud => claims["aud"] = json!(["someone-else"]),
-        Fault::IdTokenMissingAud => drop(claims.as_object_mut().map(|c| c.remove("aud"))),
-        Fault::IdTokenWrongAzp => {
-            claims["aud"] = json!([client_id, "someone-else"]);
-            claims["azp"] = json!("someone-else");
-        }
-        Fault::IdTokenMultiAudNoAzp => claims["aud"] = json!([client_id, "someone-else"]),
-        Fault::IdTokenExpired => {
-            claims["iat"] = json!(now - 3600);
-            claims["exp"] = json!(now - 60);
-        }
-        Fault::IdTokenMissingExp => drop(claims.as_object_mut().map(|c| c.remove("exp"))),
-        Fault::IdTokenIatFuture => {
-            claims["iat"] = json!(now + 3600);
-            claims["exp"] = json!(now + 7200);
-        }
-        Fault::IdTokenMissingSub => drop(claims.as_object_mut().map(|c| c.remove("sub"))),
-        Fault::IdTokenWrongNonce => claims["nonce"] = json!("a-nonce-from-another-sign-in"),
-        Fault::IdTokenMissingNonce => drop(claims.as_object_mut().map(|c| c.remove("nonce"))),
-        Fault::IdTokenWrongAtHash => claims["at_hash"] = json!(at_hash("another access token")),
-        Fault::IdTokenExtraClaims => {
-            claims["x_pixie_unknown"] = json!({"nested": [1, 2, 3]});
-            claims["urn:example:claim"] = json!("ignored");
-        }
         Fault::IdTokenCritHeader => {
             header["crit"] = json!(["x-pixie-unknown"]);
             header["x-pixie-unknown"] = json!(true);
@@ -177,46 +181,74 @@ pub fn id_token(
                 header["kid"] = json!(r.kid());
             }
         }
-        _ => {}
+        _ => tamper_claims(fault, &mut claims, client_id),
     }
-    let signing_input = |header: &Value| {
-        format!(
-            "{}.{}",
-            b64(header.to_string().as_bytes()),
-            b64(claims.to_string().as_bytes())
-        )
-    };
     match fault {
         Fault::IdTokenAlgNone => {
             header = json!({"alg": "none", "typ": "JWT"});
-            Ok(format!("{}.", signing_input(&header)))
+            Ok(format!("{}.", signing_input(&header, &claims)))
         }
         Fault::IdTokenAlgConfusion => {
             // The classic attack: HS256 keyed with the RSA public key a client may hold.
             header = json!({"alg": "HS256", "typ": "JWT", "kid": signing.kid()});
-            let input = signing_input(&header);
+            let input = signing_input(&header, &claims);
             let secret = signing.public_pem().into_bytes();
             let sig = CoreHmacKey::new(secret)
                 .sign(&CoreJwsSigningAlgorithm::HmacSha256, input.as_bytes())
                 .map_err(|e| e.to_string())?;
-            Ok(format!("{input}.{}", b64(&sig)))
+            Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig)))
         }
-        _ => {
-            let input = signing_input(&header);
-            let mut sig = key
-                .signing
-                .sign(
-                    &CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-                    input.as_bytes(),
-                )
-                .map_err(|e| e.to_string())?;
-            if fault == Fault::IdTokenBadSignature
-                && let Some(last) = sig.last_mut()
-            {
+        Fault::IdTokenBadSignature => {
+            let good = key.sign_jwt(&header, &claims)?;
+            // Flip one bit of the signature's last byte.
+            let (input, sig) = good.rsplit_once('.').unwrap_or((&good, ""));
+            let mut sig = URL_SAFE_NO_PAD.decode(sig).map_err(|e| e.to_string())?;
+            if let Some(last) = sig.last_mut() {
                 *last ^= 0x01;
             }
-            Ok(format!("{input}.{}", b64(&sig)))
+            Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig)))
         }
+        _ => key.sign_jwt(&header, &claims),
+    }
+}
+
+/// The claim-level defects of an ID token.
+fn tamper_claims(fault: Fault, claims: &mut Value, client_id: &str) {
+    let now = claims["iat"].as_i64().unwrap_or_default();
+    let missing = match fault {
+        Fault::IdTokenMissingIss => Some("iss"),
+        Fault::IdTokenMissingAud => Some("aud"),
+        Fault::IdTokenMissingExp => Some("exp"),
+        Fault::IdTokenMissingSub => Some("sub"),
+        Fault::IdTokenMissingNonce => Some("nonce"),
+        _ => None,
+    };
+    if let (Some(name), Some(c)) = (missing, claims.as_object_mut()) {
+        c.remove(name);
+    }
+    match fault {
+        Fault::IdTokenWrongIss => claims["iss"] = json!("https://evil.example"),
+        Fault::IdTokenWrongAud => claims["aud"] = json!(["someone-else"]),
+        Fault::IdTokenWrongAzp => {
+            claims["aud"] = json!([client_id, "someone-else"]);
+            claims["azp"] = json!("someone-else");
+        }
+        Fault::IdTokenMultiAudNoAzp => claims["aud"] = json!([client_id, "someone-else"]),
+        Fault::IdTokenExpired => {
+            claims["iat"] = json!(now - 3600);
+            claims["exp"] = json!(now - 60);
+        }
+        Fault::IdTokenIatFuture => {
+            claims["iat"] = json!(now + 3600);
+            claims["exp"] = json!(now + 7200);
+        }
+        Fault::IdTokenWrongNonce => claims["nonce"] = json!("a-nonce-from-another-sign-in"),
+        Fault::IdTokenWrongAtHash => claims["at_hash"] = json!(at_hash("another access token")),
+        Fault::IdTokenExtraClaims => {
+            claims["x_pixie_unknown"] = json!({"nested": [1, 2, 3]});
+            claims["urn:example:claim"] = json!("ignored");
+        }
+        _ => {}
     }
 }
 
