@@ -166,7 +166,14 @@ fn cache_dir(name: &str) -> PathBuf {
 
 async fn setup(name: &str) -> Setup {
     log();
-    let (idp, provider) = common::demo().await;
+    // Requests in the URL (no PAR): these tests read what the browser is sent (`prompt`,
+    // `login_hint`); the pushed path is the real-window suite's and the interop suite's.
+    // DPoP stays on, as the demo provider offers it.
+    let (idp, provider) = common::demo_with(pixie_dev_idp::IdpConfig {
+        par: false,
+        ..pixie_dev_idp::IdpConfig::default()
+    })
+    .await;
     let keyring = Arc::new(SlowKeyring::default());
     let cache = cache_dir(name);
     let (browser, window) = (Arc::default(), Arc::default());

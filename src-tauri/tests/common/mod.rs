@@ -8,7 +8,12 @@ use pixie_dev_idp::{DevIdp, IdpConfig, PIXIE_CLIENT_ID, PIXIE_REDIRECT_URI};
 /// A demo provider (keep the `DevIdp` alive as long as the provider is used) and Pixie's
 /// provider for it.
 pub async fn demo() -> (DevIdp, Arc<Provider>) {
-    let idp = DevIdp::start(IdpConfig::default()).await.unwrap();
+    demo_with(IdpConfig::default()).await
+}
+
+/// The same with the demo provider set up as `config` says.
+pub async fn demo_with(config: IdpConfig) -> (DevIdp, Arc<Provider>) {
+    let idp = DevIdp::start(config).await.unwrap();
     let config = ProviderConfig::new(
         "demo",
         "Demo",
