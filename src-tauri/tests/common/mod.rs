@@ -7,6 +7,7 @@ use pixie_dev_idp::{DevIdp, IdpConfig, PIXIE_CLIENT_ID, PIXIE_REDIRECT_URI};
 
 /// A demo provider (keep the `DevIdp` alive as long as the provider is used) and Pixie's
 /// provider for it.
+#[allow(dead_code)] // lifecycle.rs sets its provider up with `demo_with`
 pub async fn demo() -> (DevIdp, Arc<Provider>) {
     demo_with(IdpConfig::default()).await
 }
