@@ -52,6 +52,32 @@ def auth_urls():
         return []
 
 
+def flow_steps(w):
+    """The last sign-in's redacted flow record, as the app exports it (its JSON event log)."""
+    text = w.d.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        window.__TAURI__.core.invoke('flow_export', {format: 'json'}).then(done, (e) => done('error: ' + e));
+    """)
+    return json.loads(text)
+
+
+def request_params(w, url):
+    """What the authorization request asked: its URL's query, or, when it was pushed
+    (RFC 9126, the URL holding only client_id and request_uri), the pushed parameters as the
+    flow record shows them (state and nonce shortened there)."""
+    query = {k: v[0] for k, v in urllib.parse.parse_qs(urllib.parse.urlparse(url).query).items()}
+    if "request_uri" not in query:
+        return query
+    pushed = [s for s in flow_steps(w) if "pushed authorization request" in s["label"]]
+    assert pushed, "a request_uri in the URL but no push in the flow record"
+    return {p["name"]: p["value"] for p in pushed[-1]["params"]}
+
+
+def last_redirect():
+    with open(os.path.join(OUT, "last-redirect.txt")) as f:
+        return f.read().strip()
+
+
 class Driver:
     """A tauri-driver (with WebKitWebDriver) on its own port, with its own environment: the
     app it launches inherits it (that is how the no-D-Bus run loses the session bus)."""
@@ -256,7 +282,11 @@ def check_flow_panel(w, failed):
     if failed:
         assert "false" in oks, f"no failed step drawn: {oks}"
     else:
-        assert len(steps) == 7 and set(oks) == {"true"}, oks
+        # Every step of the record is drawn: with the demo provider, the push (RFC 9126), the
+    # browser, the redirect, the token request, the ID token, userinfo and the picture.
+    recorded = flow_steps(w)
+    assert len(steps) == len(recorded) == 8 and set(oks) == {"true"}, (oks, [r["label"] for r in recorded])
+    assert "pushed authorization request" in recorded[0]["label"], recorded[0]["label"]
     time.sleep(0.3)
     w.d.save_screenshot(os.path.join(OUT, "flow-failed.png" if failed else "flow.png"))
     w.click("flow-copy-mermaid")
@@ -475,18 +505,30 @@ def issuer_of(auth_url):
 
 
 def scenario_session_survives_restart():
-    """Sign in, quit, start again: signed in without the browser; the refresh token is in the
-    keyring and in no file; an old refresh token replayed by a thief revokes the session and
-    the app asks to sign in again."""
+    """A pushed (RFC 9126) and DPoP-bound (RFC 9449) sign-in: the browser gets only client_id
+    and request_uri, the tokens are bound to a key kept with the session in the keyring and
+    in no file. Quit, start again: signed in without the browser, the refresh made with the
+    kept key; an old refresh token replayed by a thief revokes the session and the app asks
+    to sign in again."""
     reset_session()
     account = "demo:" + demo_sub("Ada Lovelace")
     w = Window()
     try:
         plan(action="allow")
         url = begin_sign_in(w)
+        query = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)
+        assert sorted(query) == ["client_id", "request_uri"], url
+        assert query["request_uri"][0].startswith("urn:ietf:params:oauth:request_uri:"), url
         w.wait_phase("signed_in")
+        steps = flow_steps(w)
+        pushed = request_params(w, url)
+        assert pushed.get("code_challenge_method") == "S256" and pushed.get("dpop_jkt"), pushed
+        token = [s for s in steps if s["to"] == "token_endpoint"][-1]
+        assert any(p["name"] == "DPoP" for p in token["params"]), token["params"]
         first = wait_for(lambda: keyring_lookup(account), "the session is in the keyring")
         assert first["issuer"] == issuer_of(url), first["issuer"]
+        assert first.get("dpop_key"), "the DPoP key is kept with the session"
+        assert not files_containing(first["dpop_key"]), "the DPoP key is in a file"
     finally:
         w.close()
     time.sleep(0.5)
@@ -500,6 +542,7 @@ def scenario_session_survives_restart():
             "the session was refreshed and the rotated token saved",
         )
         assert len(auth_urls()) == opened, "the browser was opened on restore"
+        assert second.get("dpop_key") == first["dpop_key"], "the same key after the refresh"
         for token in (first["refresh_token"], second["refresh_token"]):
             leaked = files_containing(token)
             assert not leaked, f"a refresh token is in {leaked}"
@@ -786,7 +829,7 @@ def scenario_accounts():
         demo_url = begin_sign_in(w)
         w.wait_phase("signed_in")
         second = add_account(w, "demo", name="Grace Hopper")
-        assert "prompt=login" in second, second
+        assert request_params(w, second).get("prompt") == "login", request_params(w, second)
         w.wait_until(lambda: w.text("profile-name") == "Grace Hopper", "Grace is the active account")
         add_account(w, "op-link", person="oidc", user="alan")
         w.wait_until(lambda: len(account_names(w)) == 3, "three accounts listed")
@@ -918,9 +961,9 @@ def scenario_waiting_ways(w):
     before = len(auth_urls())
     w.click("try-loopback")
     w.wait_until(lambda: len(auth_urls()) > before, "a loopback sign-in started")
-    redirect_uri = urllib.parse.parse_qs(urllib.parse.urlparse(auth_urls()[-1]).query)["redirect_uri"][0]
-    assert redirect_uri.startswith("http://127.0.0.1:") and redirect_uri.endswith("/oauth/callback/demo"), redirect_uri
     w.wait_phase("signed_in")
+    redirect = last_redirect()
+    assert re.match(r"http://127\.0\.0\.1:\d+/oauth/callback/demo\?", redirect), redirect[:60]
     page = open(os.path.join(OUT, "loopback-page.txt")).read()
     assert "You're signed in to Pixie" in page, page[:200]
 
@@ -998,10 +1041,10 @@ def scenario_interop_both_modes():
         w.wait_until(lambda: "loopback" in w.text("sign-in"), "the loopback provider is picked")
         assert picked(w) == ["op-loopback"], picked(w)
         plan(action="allow", person="oidc", user="grace")
-        url = begin_sign_in(w)
-        redirect_uri = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)["redirect_uri"][0]
-        assert redirect_uri.startswith("http://127.0.0.1:"), redirect_uri
+        begin_sign_in(w)
         w.wait_phase("signed_in")
+        redirect_uri = last_redirect().split("?")[0]
+        assert re.match(r"http://127\.0\.0\.1:\d+/", redirect_uri), redirect_uri
         assert w.text("profile-name") == "Grace Hopper", w.text("profile-name")
         w.wait_until(lambda: picture_loaded(w), "the picture has loaded")
         page = open(os.path.join(OUT, "loopback-page.txt")).read()
@@ -1169,7 +1212,7 @@ SCENARIOS = [
     ("cold start by gio open of a stale redirect", scenario_cold_start_by_gio),
     ("cold start window shows the stale-link notice", scenario_cold_start_window),
     ("the same redirect delivered twice signs in once", windowed(scenario_twice)),
-    ("the session survives a restart; a replayed old token ends it", scenario_session_survives_restart),
+    ("PAR + DPoP: only client_id and request_uri in the browser; the session and its key survive a restart", scenario_session_survives_restart),
     ("sign out revokes, forgets and signs out in the browser", windowed(scenario_sign_out)),
     ("the window hears no event and draws no stale view", windowed(scenario_window_hears_no_event)),
     ("a browser that cannot start is named in plain words", scenario_no_browser),
