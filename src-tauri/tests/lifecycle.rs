@@ -54,6 +54,8 @@ struct SlowKeyring {
     load_delay: Mutex<Duration>,
     saves_started: AtomicUsize,
     loads_started: AtomicUsize,
+    /// Accounts whose entry sits behind a keyring that does not answer (locked).
+    locked: Mutex<Vec<String>>,
 }
 
 impl Keystore for SlowKeyring {
@@ -80,6 +82,9 @@ impl Keystore for SlowKeyring {
             self.loads_started.fetch_add(1, Ordering::SeqCst);
             let delay = *self.load_delay.lock().unwrap();
             tokio::time::sleep(delay).await;
+            if self.locked.lock().unwrap().iter().any(|a| a == account) {
+                return Err(KeyringError::TimedOut);
+            }
             Ok(self
                 .entries
                 .lock()
@@ -581,6 +586,64 @@ async fn an_ended_session_marks_only_its_own_account() {
     owner.cancel().await;
     owner.sign_out(None, true, false).await;
     let _ = std::fs::remove_dir_all(&s.cache);
+}
+
+#[tokio::test]
+async fn a_keyring_that_fails_for_one_account_loses_none() {
+    let s = setup("locked").await;
+    s.sign_in().await;
+    let job = s.redirect_as(&s.owner, "grace").await;
+    s.owner.exchange(job).await.unwrap();
+    let key_of = |view: &View, name: &str| {
+        view.accounts
+            .iter()
+            .find(|a| a.name == name)
+            .unwrap()
+            .key
+            .clone()
+    };
+    let ada_key = key_of(&s.window.last(), "Ada Lovelace");
+    s.keyring.locked.lock().unwrap().push(ada_key.clone());
+    // Launch: Ada's entry cannot be read; Grace is restored, Ada asks to sign in again.
+    let window = Arc::new(Recorder::default());
+    let owner = launch(&s.provider, &s.keyring, &s.browser, &window, &s.cache);
+    owner.clone().restore_at_launch().await;
+    let view = window.last();
+    assert_eq!(view.phase, Phase::SignedIn);
+    let marked: Vec<_> = view.accounts.iter().filter(|a| a.needs_sign_in).collect();
+    assert_eq!(marked.len(), 1);
+    assert_eq!(marked[0].name, "Ada Lovelace");
+    assert!(
+        view.notice.unwrap().text.contains("keyring"),
+        "the notice names the keyring"
+    );
+    // Nothing is lost: both entries are still there for a launch with the keyring open.
+    assert_eq!(kept(&s).len(), 2, "no entry was deleted");
+    drop(owner);
+    s.keyring.locked.lock().unwrap().clear();
+    let window = Arc::new(Recorder::default());
+    let owner = launch(&s.provider, &s.keyring, &s.browser, &window, &s.cache);
+    owner.clone().restore_at_launch().await;
+    let view = wait_for_view(&window, |v| {
+        v.accounts.len() == 2 && v.accounts.iter().all(|a| !a.needs_sign_in)
+    })
+    .await;
+    assert_eq!(view.phase, Phase::SignedIn);
+    owner.sign_out(None, true, false).await;
+    let _ = std::fs::remove_dir_all(&s.cache);
+}
+
+/// The first view `window` shows that `ok` accepts (the refreshes after a restore finish on
+/// their own tasks). A guard, not a speed target.
+async fn wait_for_view(window: &Recorder, ok: impl Fn(&View) -> bool) -> View {
+    for _ in 0..200 {
+        let view = window.last();
+        if ok(&view) {
+            return view;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no such view: {:?}", window.last())
 }
 
 #[tokio::test]
