@@ -22,26 +22,35 @@ cargo build --release -q -p pixie-bench -p pixie-dev-idp --bin pixie-bench --bin
 cargo build --release -q -p pixie -p pixie-floor
 (cd bench/peers && { [ -d node_modules/openid-client ] || npm ci --no-audit --no-fund --silent; })
 
-idp_out=$(mktemp)
-target/release/pixie-dev-idp --port 0 --auto-approve > "$idp_out" 2>/dev/null &
-idp=$!
-trap 'kill $idp 2>/dev/null || true; rm -f "$idp_out"' EXIT
-for _ in $(seq 1 50); do [ -s "$idp_out" ] && break; sleep 0.1; done
+# Two demo providers: one with neither PAR nor DPoP (the path the peers take too), one with
+# both (RFC 9126, RFC 9449), as the app meets it by default.
+start_idp() {
+  local out=$1; shift
+  target/release/pixie-dev-idp --port 0 --auto-approve "$@" > "$out" 2>/dev/null &
+  echo $!
+}
+idp_out=$(mktemp); bound_out=$(mktemp)
+idp=$(start_idp "$idp_out" --no-par --no-dpop)
+bound_idp=$(start_idp "$bound_out")
+trap 'kill $idp $bound_idp 2>/dev/null || true; rm -f "$idp_out" "$bound_out"' EXIT
+for _ in $(seq 1 50); do [ -s "$idp_out" ] && [ -s "$bound_out" ] && break; sleep 0.1; done
 issuer=$(head -n 1 "$idp_out")
+bound_issuer=$(head -n 1 "$bound_out")
 client=pixie-desktop
 # The demo provider knows Pixie by its own callback (per provider: RFC 9700 §4.4).
 redirect="dev.pixie.app:/oauth/callback/demo"
 
-echo "## Sign-in path: callback (validate + exchange + ID token), userinfo (+ sub check), picture"
+echo "## Sign-in path: start, callback (validate + exchange + ID token), userinfo (+ sub check), picture"
 echo
-echo "Same demo provider ($issuer, release build, --auto-approve), $n timed sign-ins after $warmup untimed; the browser hop is not timed."
+echo "Same demo provider (release build, --auto-approve; plain: --no-par --no-dpop), $n timed sign-ins after $warmup untimed; the browser hop is not timed."
 echo
 {
   target/release/pixie-bench "$issuer" "$client" "$redirect" "$n" "$warmup"
+  target/release/pixie-bench "$bound_issuer" "$client" "$redirect" "$n" "$warmup"
   node bench/peers/openid-client.mjs "$issuer" "$client" "$redirect" "$n" "$warmup"
   node bench/peers/bare.mjs "$issuer" "$client" "$redirect" "$n" "$warmup"
 } | python3 bench/table.py
-kill $idp 2>/dev/null || true
+kill $idp $bound_idp 2>/dev/null || true
 
 echo
 echo "## Micro-benchmarks (criterion, median of the estimate)"

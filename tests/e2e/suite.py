@@ -282,11 +282,12 @@ def check_flow_panel(w, failed):
     if failed:
         assert "false" in oks, f"no failed step drawn: {oks}"
     else:
-        # Every step of the record is drawn: with the demo provider, the push (RFC 9126), the
-    # browser, the redirect, the token request, the ID token, userinfo and the picture.
-    recorded = flow_steps(w)
-    assert len(steps) == len(recorded) == 8 and set(oks) == {"true"}, (oks, [r["label"] for r in recorded])
-    assert "pushed authorization request" in recorded[0]["label"], recorded[0]["label"]
+        # Every step of the record is drawn: with the demo provider, the push (RFC 9126),
+        # the browser, the redirect, the token request, the ID token, userinfo, the picture.
+        recorded = flow_steps(w)
+        labels = [r["label"] for r in recorded]
+        assert len(steps) == len(recorded) == 8 and set(oks) == {"true"}, (oks, labels)
+        assert "pushed authorization request" in labels[0], labels[0]
     time.sleep(0.3)
     w.d.save_screenshot(os.path.join(OUT, "flow-failed.png" if failed else "flow.png"))
     w.click("flow-copy-mermaid")

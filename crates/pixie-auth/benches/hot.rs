@@ -1,11 +1,14 @@
-//! The hot pure functions of a sign-in: the PKCE pair, callback validation, and ID token
-//! verification with the JWKS already cached. `cargo bench -p pixie-auth --bench hot`.
+//! The hot pure functions of a sign-in: the PKCE pair, callback validation, ID token
+//! verification with the JWKS already cached, and a DPoP proof (RFC 9449 §4: one per
+//! request of a DPoP-bound account). `cargo bench -p pixie-auth --bench hot`.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use openidconnect::Nonce;
+use pixie_auth::DpopKey;
 use pixie_auth::callback::{CallbackExpectation, validate_callback};
+use pixie_auth::dpop::proof::{ProofFor, proof};
 use pixie_auth::random::pkce_pair;
 use pixie_auth::{HttpClient, Provider, ProviderConfig};
 use pixie_dev_idp::browser::{Answer, answer};
@@ -15,6 +18,24 @@ use url::Url;
 fn pkce(c: &mut Criterion) {
     c.bench_function("pkce_pair (32 OS-random bytes + SHA-256)", |b| {
         b.iter(|| black_box(pkce_pair().expect("rng")))
+    });
+}
+
+fn dpop(c: &mut Criterion) {
+    let key = DpopKey::generate().expect("key");
+    let uri = Url::parse("https://id.example/userinfo").expect("url");
+    let with = ProofFor {
+        method: "GET",
+        uri: &uri,
+        access_token: Some("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU"),
+        nonce: Some("eyJ7S_zG.eyJH0-Z.HX4w-7v"),
+        now: 1_767_225_600,
+    };
+    c.bench_function("DPoP proof (ES256, with ath and nonce)", |b| {
+        b.iter(|| black_box(proof(&key, black_box(&with)).expect("proof")))
+    });
+    c.bench_function("DPoP key (P-256, once per account)", |b| {
+        b.iter(|| black_box(DpopKey::generate().expect("key")))
     });
 }
 
@@ -73,5 +94,5 @@ fn id_token(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, pkce, callback, id_token);
+criterion_group!(benches, pkce, callback, id_token, dpop);
 criterion_main!(benches);

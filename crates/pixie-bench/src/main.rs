@@ -3,15 +3,18 @@
 //! Runs discovery once, then WARMUP untimed and N timed sign-ins against a provider whose
 //! authorization endpoint answers with a redirect (the demo provider's `--auto-approve`).
 //! The browser's hop (GET the authorization URL, read `Location`) is not timed. Timed: the
-//! `callback` (validate the redirect, exchange the code, verify the ID token), `userinfo`
-//! (with the `sub` check), the `picture` (size- and type-limited download) and the `total`,
-//! each through the same functions the app's sign-in uses. Prints one JSON object.
+//! `start` (the authorization request; pushed to the provider first where it offers RFC 9126,
+//! as the app does), the `callback` (validate the redirect, exchange the code, verify the ID
+//! token), `userinfo` (with the `sub` check), the `picture` (size- and type-limited download)
+//! and the `total`, each through the same functions the app's sign-in uses. Tokens are
+//! DPoP-bound (RFC 9449) when the provider offers it, as in the app. Prints one JSON object
+//! (with `par` and `dpop`: whether the path used them).
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use pixie_auth::picture::fetch_picture;
-use pixie_auth::{HttpClient, Provider, ProviderConfig};
+use pixie_auth::{HttpClient, Provider, ProviderConfig, SignInHints};
 use serde_json::json;
 
 struct Args {
@@ -42,6 +45,7 @@ fn args() -> Result<Args, String> {
 
 #[derive(Default)]
 struct Samples {
+    start: Vec<Duration>,
     callback: Vec<Duration>,
     userinfo: Vec<Duration>,
     picture: Vec<Duration>,
@@ -58,11 +62,13 @@ fn summary(samples: &mut [Duration]) -> serde_json::Value {
     json!({"median_ms": r(at(0.5)), "p95_ms": r(at(0.95)), "min_ms": r(at(0.0)), "max_ms": r(at(1.0))})
 }
 
-async fn one(
-    provider: &Provider,
-    browser: &reqwest::Client,
-) -> Result<(Duration, Duration, Duration), String> {
-    let pending = provider.start_sign_in().map_err(|e| e.to_string())?;
+async fn one(provider: &Provider, browser: &reqwest::Client) -> Result<[Duration; 4], String> {
+    let t = Instant::now();
+    let pending = provider
+        .prepare_sign_in(None, &SignInHints::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    let start = t.elapsed();
     // The browser's hop: not timed.
     let resp = browser
         .get(pending.authorization_url().as_str())
@@ -103,7 +109,7 @@ async fn one(
         .await
         .map_err(|e| e.to_string())?;
     let t3 = Instant::now();
-    Ok((t1 - t0, t2 - t1, t3 - t2))
+    Ok([start, t1 - t0, t2 - t1, t3 - t2])
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -133,17 +139,24 @@ async fn main() -> ExitCode {
             .map_err(|e| e.to_string())?;
         let mut s = Samples::default();
         for i in 0..args.warmup + args.n {
-            let (callback, userinfo, picture) = one(&provider, &browser).await?;
+            let [start, callback, userinfo, picture] = one(&provider, &browser).await?;
             if i >= args.warmup {
+                s.start.push(start);
                 s.callback.push(callback);
                 s.userinfo.push(userinfo);
                 s.picture.push(picture);
-                s.total.push(callback + userinfo + picture);
+                s.total.push(start + callback + userinfo + picture);
             }
         }
-        Ok::<_, String>(s)
+        // As the app decides (par = auto, dpop = auto): pushed and bound when offered.
+        let par = provider
+            .metadata()
+            .additional_metadata()
+            .pushed_authorization_request_endpoint
+            .is_some();
+        Ok::<_, String>((s, par, provider.dpop_wanted()))
     };
-    let mut s = match run.await {
+    let (mut s, par, dpop) = match run.await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("pixie-bench: {e}");
@@ -151,11 +164,19 @@ async fn main() -> ExitCode {
         }
     };
     let out = json!({
-        "peer": "pixie",
+        "peer": match (par, dpop) {
+            (false, false) => "pixie",
+            (true, true) => "pixie (PAR + DPoP)",
+            (true, false) => "pixie (PAR)",
+            (false, true) => "pixie (DPoP)",
+        },
         "issuer": args.issuer,
         "n": args.n,
         "warmup": args.warmup,
+        "par": par,
+        "dpop": dpop,
         "steps": {
+            "start": summary(&mut s.start),
             "callback": summary(&mut s.callback),
             "userinfo": summary(&mut s.userinfo),
             "picture": summary(&mut s.picture),
