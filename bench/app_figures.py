@@ -60,15 +60,14 @@ def restore_launch(accounts):
         if accounts > 1:
             listed = len(w.d.find_elements(suite.By.CSS_SELECTOR, "[data-testid=account-list] button"))
             assert listed == accounts, f"{listed} of {accounts} accounts drawn"
-        all_restored = max(done) if len(done) >= accounts else None
-        if ready is not None and all_restored is not None:
-            # Drawn with every restored session: the later of the first paint and the last
-            # account's redraw after its refresh.
-            all_restored = max(ready, all_restored)
+        refreshed = max(done) if len(done) >= accounts else None
+        # Drawn with every restored session: the later of the first paint and the last
+        # account's redraw after its refresh.
+        all_restored = max(ready, refreshed) if ready is not None and refreshed is not None else None
     finally:
         w.close()
         wait_app_gone()
-    return ready, all_restored
+    return ready, refreshed, all_restored
 
 
 def single_instance_owned():
@@ -209,7 +208,7 @@ def main():
     # Issue 19: launch → every one of 5 restored accounts drawn, against launch → 1. The
     # accounts are made the way a person makes them (the window's Add another account, the
     # demo provider's sign-in), so the cache and the keyring entries are the app's own.
-    one_ready, one_done, five_ready, five_done = [], [], [], []
+    one_ready, one_refreshed, one_done, five_ready, five_refreshed, five_done = [], [], [], [], [], []
     reset_session()
     w = Window()
     try:
@@ -221,8 +220,9 @@ def main():
         wait_app_gone()
     for _ in range(RUNS):
         time.sleep(0.5)
-        ready, done = restore_launch(1)
+        ready, refreshed, done = restore_launch(1)
         one_ready += [ready] if ready is not None else []
+        one_refreshed += [refreshed] if refreshed is not None else []
         one_done += [done] if done is not None else []
     wait_app_gone()
     w = Window()
@@ -245,8 +245,9 @@ def main():
         wait_app_gone()
     for _ in range(RUNS):
         time.sleep(0.5)
-        ready, done = restore_launch(ACCOUNTS)
+        ready, refreshed, done = restore_launch(ACCOUNTS)
         five_ready += [ready] if ready is not None else []
+        five_refreshed += [refreshed] if refreshed is not None else []
         five_done += [done] if done is not None else []
 
     # The OS deep link → the profile drawn, in one running app.
@@ -298,7 +299,10 @@ def main():
     print("| --- | --- | --- | --- |")
     print(f"| launch → window ready with the cached accounts drawn | {floor.cell(one_ready, 'ms')} | "
           f"{floor.cell(five_ready, 'ms')} | {floor.ratio(five_ready, one_ready, 'ms')} |")
-    print(f"| launch → every account restored and drawn (keyring read, refreshed at the provider, profile redrawn; the later of that and the first paint) | "
+    print(f"| launch → the last account's session read back from the keyring, refreshed at the provider and its profile redrawn | "
+          f"{floor.cell(one_refreshed, 'ms')} | {floor.cell(five_refreshed, 'ms')} | "
+          f"{floor.ratio(five_refreshed, one_refreshed, 'ms')} |")
+    print(f"| launch → every account restored and drawn (the later of the two above) | "
           f"{floor.cell(one_done, 'ms')} | {floor.cell(five_done, 'ms')} | {floor.ratio(five_done, one_done, 'ms')} |")
     for d in suite.DRIVERS.values():
         d.stop()
