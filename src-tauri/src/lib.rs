@@ -137,15 +137,27 @@ pub(crate) fn focus_main<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
     }
 }
 
+/// Log lines to stderr for the targets `RUST_LOG` names (`target=level,…`, or one level),
+/// else for `default`. A plain target filter rather than `EnvFilter`, whose regular
+/// expressions cost the binary a regex engine.
+fn log_to_stderr(default: &str) {
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| v.parse::<Targets>().ok())
+        .or_else(|| default.parse::<Targets>().ok())
+        .unwrap_or_default();
+    let _ = tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
+        .try_init();
+}
+
 pub fn run() {
     since_start_ms();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "pixie_app=info,pixie_auth=info,pixie_dev_idp=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    log_to_stderr("pixie_app=info,pixie_auth=info,pixie_dev_idp=info");
 
     startup_step("main");
     let result = tauri::Builder::default()

@@ -36,7 +36,7 @@ fn log() -> &'static Mutex<Vec<u8>> {
             }
         }
         let _ = tracing_subscriber::fmt()
-            .with_env_filter("debug")
+            .with_max_level(tracing_subscriber::filter::LevelFilter::DEBUG)
             .with_ansi(false)
             .with_writer(|| Sink)
             .try_init();
