@@ -26,10 +26,10 @@ def strip(s):
     return s
 lib=strip(files['lib.rs'])
 reexp={}
-for m in re.finditer(r'pub use ([a-z_:]+)::\{([^}]*)\}',lib):
+for m in re.finditer(r'pub(?:\(crate\))? use ([a-z_:]+)::\{([^}]*)\}',lib):
     for name in m.group(2).split(','):
         reexp[name.strip()]=m.group(1).split('::')
-for m in re.finditer(r'pub use ([a-z_:]+)::([A-Za-z_]+);',lib):
+for m in re.finditer(r'pub(?:\(crate\))? use ([a-z_:]+)::([A-Za-z_]+);',lib):
     reexp[m.group(2)]=m.group(1).split('::')
 def resolve(segs):
     # deepest module prefix that is a file

@@ -1,7 +1,6 @@
 //! The two JSON parts of a compact JWS (RFC 7515 §7.1), decoded in one place. The core
-//! reads them for what `openidconnect` does not model: Microsoft's `tid` and the `aud`/`azp`
-//! of an ID token whose signature was checked, the `kid` the flow record shows, and the
-//! `login_hint` of Pixie's own ID token at sign-out. Nothing here verifies anything: each
+//! reads them for what `openidconnect` does not model: Microsoft's `tid`, the `kid` the flow
+//! record shows, and the `login_hint` of Pixie's own ID token at sign-out. Nothing here verifies anything: each
 //! caller says why reading without verification is right where it reads.
 
 use base64::Engine;
@@ -50,15 +49,6 @@ impl Jwt {
     pub(crate) fn claim(&self, name: &str) -> Option<&str> {
         self.payload.get(name)?.as_str()
     }
-
-    /// `aud` as a list (RFC 7519 §4.1.3: one string or an array of them).
-    pub(crate) fn audiences(&self) -> Vec<&str> {
-        match self.payload.get("aud") {
-            Some(Value::String(s)) => vec![s.as_str()],
-            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -79,9 +69,7 @@ mod tests {
         let j = Jwt::decode(&jwt).unwrap();
         assert_eq!(j.header("kid"), Some("k1"));
         assert_eq!(j.claim("tid"), Some("t-1"));
-        assert_eq!(j.audiences(), ["a", "b"]);
-        let one = format!("{}.{}.", b64("{}"), b64(r#"{"aud":"a"}"#));
-        assert_eq!(Jwt::decode(&one).unwrap().audiences(), ["a"]);
+        assert_eq!(j.claim("aud"), None, "only string claims");
     }
 
     #[test]

@@ -1,14 +1,12 @@
 //! A person's claims, built in one place: the profile (OIDC Core §5.1) that userinfo answers
 //! (§5.3.2) and the ID token carries (§2), and the ID token's own claims around it.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::Shared;
-use crate::store::User;
+use crate::keys::left_half_hash;
+use crate::users::User;
 
 /// Where the person's picture is served (`picture`, OIDC Core §5.1).
 pub(crate) fn picture_url(s: &Shared, user: &User) -> String {
@@ -43,13 +41,6 @@ pub(crate) struct IdTokenFor<'a> {
     pub code: Option<&'a str>,
     pub now: DateTime<Utc>,
     pub ttl: TimeDelta,
-}
-
-/// OIDC Core §3.1.3.6 / §3.3.2.11: the left half of SHA-256 of `value`, base64url
-/// (`at_hash` of an access token, `c_hash` of a code).
-pub fn left_half_hash(value: &str) -> String {
-    let digest = Sha256::digest(value.as_bytes());
-    URL_SAFE_NO_PAD.encode(&digest[..16])
 }
 
 /// OIDC Core §2: the profile plus `iss`, `aud`, `exp`, `iat`, `auth_time`, `nonce` (when

@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use url::Url;
+
 /// The redirect URI Pixie registers for the demo provider (RFC 8252 §7.1 private-use
 /// scheme): Pixie's callback path for the provider id `demo` (each provider has its own,
 /// RFC 9700 §4.4).
@@ -97,5 +99,30 @@ impl Default for IdpConfig {
             dpop: true,
             dpop_nonce: false,
         }
+    }
+}
+
+impl ClientRegistration {
+    /// RFC 6749 §3.1.2.3: exact match; RFC 8252 §7.3: loopback redirects match on any port.
+    pub(crate) fn allows_redirect(&self, uri: &str) -> bool {
+        if self.redirect_uris.iter().any(|r| r == uri) {
+            return true;
+        }
+        let Ok(asked) = Url::parse(uri) else {
+            return false;
+        };
+        if asked.scheme() != "http" || asked.host_str() != Some("127.0.0.1") {
+            return false;
+        }
+        self.redirect_uris
+            .iter()
+            .filter_map(|r| Url::parse(r).ok())
+            .any(|r| {
+                r.scheme() == "http"
+                    && r.host_str() == Some("127.0.0.1")
+                    && r.path() == asked.path()
+                    && r.query() == asked.query()
+                    && asked.fragment().is_none()
+            })
     }
 }

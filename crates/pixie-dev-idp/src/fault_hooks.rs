@@ -40,7 +40,7 @@ mod off {
     pub(crate) fn device_grant(_: &Shared) -> Option<Response> {
         None
     }
-    pub(crate) fn dpop_proof(_: &Shared) -> Option<crate::dpop::ProofError> {
+    pub(crate) fn dpop_proof(_: &Shared) -> Option<crate::dpop::rules::ProofError> {
         None
     }
     pub(crate) fn token_type(_: &Shared, wanted: &'static str) -> &'static str {

@@ -11,7 +11,7 @@ use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::IdpError;
+use crate::error::IdpError;
 
 /// The provider's RSA signing key (RS256) and what is derived from it.
 pub struct Keys {
@@ -110,4 +110,11 @@ pub(crate) fn signing_input(header: &Value, claims: &Value) -> String {
         URL_SAFE_NO_PAD.encode(header.to_string().as_bytes()),
         URL_SAFE_NO_PAD.encode(claims.to_string().as_bytes())
     )
+}
+
+/// OIDC Core §3.1.3.6 / §3.3.2.11: the left half of SHA-256 of `value`, base64url
+/// (`at_hash` of an access token, `c_hash` of a code).
+pub fn left_half_hash(value: &str) -> String {
+    let digest = Sha256::digest(value.as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..16])
 }

@@ -21,7 +21,6 @@
 //! println!("issuer: {}", idp.issuer());
 //! # Ok(()) }
 //! ```
-#![deny(missing_docs)]
 
 mod avatar;
 #[cfg(feature = "scripted-browser")]
@@ -32,17 +31,19 @@ mod config;
 mod device;
 mod device_pages;
 mod dpop;
+mod error;
 mod fault_hooks;
 #[cfg(feature = "faults")]
 pub mod faults;
 mod keys;
 mod pages;
+mod random;
 mod routes;
 mod shared;
 mod store;
+mod users;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -60,38 +61,9 @@ pub use faults::Fault;
 pub use keys::Keys;
 pub use pages::handoff_link;
 
-pub(crate) use shared::{Shared, random_token};
-
-/// Why the provider could not start (or take a fault).
-#[derive(Debug, thiserror::Error)]
-pub enum IdpError {
-    /// The address is taken or not ours to listen on.
-    #[error("could not listen on {addr}: {source}")]
-    Bind {
-        /// The address asked for.
-        addr: SocketAddr,
-        /// What the OS said.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The signing key could not be made or read back.
-    #[error("signing key: {0}")]
-    Key(String),
-    /// The OS random number generator failed.
-    #[error("random number generator: {0}")]
-    Rng(String),
-    /// [`IdpConfig::allow_faults`] is off.
-    #[error("faults are not allowed on this provider (IdpConfig::allow_faults)")]
-    FaultsNotAllowed,
-    /// The state file could not be read.
-    #[error("state file {path}: {message}")]
-    State {
-        /// The file.
-        path: PathBuf,
-        /// What went wrong.
-        message: String,
-    },
-}
+pub use error::IdpError;
+pub(crate) use random::random_token;
+pub(crate) use shared::Shared;
 
 /// A running provider. Dropping it stops the server.
 pub struct DevIdp {

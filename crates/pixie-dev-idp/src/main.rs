@@ -46,13 +46,20 @@ struct Args {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "pixie_dev_idp=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    {
+        // RUST_LOG as `target=level,…` (a plain target filter, no regex engine).
+        use tracing_subscriber::filter::Targets;
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let filter = std::env::var("RUST_LOG")
+            .ok()
+            .and_then(|v| v.parse::<Targets>().ok())
+            .unwrap_or_else(|| Targets::new().with_target("pixie_dev_idp", tracing::Level::INFO));
+        let _ = tracing_subscriber::registry()
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .with(filter)
+            .try_init();
+    }
     let args = Args::parse();
     #[cfg(feature = "faults")]
     if args.list_faults {

@@ -4,7 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 
-use crate::store::PRESET_USERS;
+use crate::users::PRESET_USERS;
 
 /// The badge at the top of every page.
 pub(crate) const BADGE: &str = "<span class=\"badge\">Local demo provider</span>";

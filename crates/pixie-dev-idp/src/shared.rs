@@ -5,11 +5,9 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
 use crate::config::{ClientRegistration, IdpConfig};
-use crate::{Clock, IdpError, keys, store};
+use crate::error::IdpError;
+use crate::{Clock, keys, store};
 
 pub(crate) struct Shared {
     pub issuer: String,
@@ -21,7 +19,7 @@ pub(crate) struct Shared {
     pub code_exchanges: AtomicUsize,
     /// The defect in force and what it needs (only with the `faults` feature).
     #[cfg(feature = "faults")]
-    pub faults: crate::faults::FaultState,
+    pub faults: crate::faults::list::FaultState,
 }
 
 impl Shared {
@@ -39,7 +37,7 @@ impl Shared {
             clock: Clock::default(),
             code_exchanges: AtomicUsize::new(0),
             #[cfg(feature = "faults")]
-            faults: crate::faults::FaultState::default(),
+            faults: crate::faults::list::FaultState::default(),
         }
     }
 
@@ -117,11 +115,4 @@ fn write_state(path: &Path, state: &store::Persisted) -> std::io::Result<()> {
     file.write_all(&serde_json::to_vec(state)?)?;
     file.sync_all()?;
     std::fs::rename(tmp, path)
-}
-
-/// `n` random bytes from the OS RNG, base64url.
-pub(crate) fn random_token(n: usize) -> Result<String, IdpError> {
-    let mut buf = vec![0u8; n];
-    getrandom::fill(&mut buf).map_err(|e| IdpError::Rng(e.to_string()))?;
-    Ok(URL_SAFE_NO_PAD.encode(buf))
 }

@@ -109,6 +109,25 @@ impl Provider {
         now: DateTime<Utc>,
     ) -> Result<SubjectIdentifier, Error> {
         let (verifier, claims) = self.verified_claims(id_token, expect).await?;
+        // OIDC Core §3.1.3.7 steps 4–5, which `openidconnect` leaves to the client: with
+        // several audiences `azp` must be there, and when there it must name Pixie.
+        let client_id = self.config.client_id.as_str();
+        match claims.authorized_party() {
+            Some(azp) if azp.as_str() != client_id => {
+                let named: String = azp.as_str().chars().take(64).collect();
+                return Err(IdTokenError::AuthorizedParty(format!(
+                    "issued to `{named}`, not to Pixie"
+                ))
+                .into());
+            }
+            None if claims.audiences().len() > 1 => {
+                return Err(IdTokenError::AuthorizedParty(
+                    "several audiences and no azp naming Pixie".into(),
+                )
+                .into());
+            }
+            _ => {}
+        }
         // OIDC Core §3.1.3.7 step 2 for a multi-tenant issuer (Microsoft identity platform,
         // "Validate the issuer"): `iss` is the metadata's `{tenantid}` template filled with
         // the token's own, signed, `tid`.
@@ -170,7 +189,7 @@ impl Provider {
         }
         match claims {
             Ok(c) => Ok((verifier, c)),
-            Err(e) => Err(from_verifier(e, id_token, &self.config.client_id).into()),
+            Err(e) => Err(from_verifier(e).into()),
         }
     }
 
@@ -185,7 +204,7 @@ impl Provider {
         let expect = nonce.map_or(Expect::Refresh(&placeholder), Expect::SignIn);
         claims_of(&self.id_token_verifier(), id_token, expect)
             .map(|_| ())
-            .map_err(|e| from_verifier(e, id_token, &self.config.client_id))
+            .map_err(from_verifier)
     }
 
     /// A verifier over the keys Pixie holds now, with the algorithm allow-list and the clock.
@@ -242,29 +261,13 @@ fn claims_of<'t>(
     }
 }
 
-/// `openidconnect`'s verdict as a step. Its verifier reports steps 3 and 4–5 both as
-/// `InvalidAudience`. Step 3 refuses an `aud` without Pixie or with any audience Pixie
-/// does not trust (a public client trusts only itself); an `aud` that passes it means
-/// the failure was step 4–5's, `azp`.
-fn from_verifier(
-    e: ClaimsVerificationError,
-    id_token: &CoreIdToken,
-    client_id: &str,
-) -> IdTokenError {
+/// `openidconnect`'s verdict as a step (steps 2, 3, 6–9 and 11; steps 4–5 are
+/// [`Provider::check`]'s).
+fn from_verifier(e: ClaimsVerificationError) -> IdTokenError {
     use ClaimsVerificationError as V;
     match e {
         V::InvalidIssuer(m) => IdTokenError::Issuer(m),
-        V::InvalidAudience(m) => {
-            let aud_passes = Jwt::decode(&id_token.to_string()).is_some_and(|j| {
-                let aud = j.audiences();
-                !aud.is_empty() && aud.iter().all(|a| *a == client_id)
-            });
-            if aud_passes {
-                IdTokenError::AuthorizedParty(m)
-            } else {
-                IdTokenError::Audience(m)
-            }
-        }
+        V::InvalidAudience(m) => IdTokenError::Audience(m),
         V::SignatureVerification(e) => IdTokenError::Signature(e.to_string()),
         V::Unsupported(m) => IdTokenError::Signature(m),
         V::Expired(m) => IdTokenError::Expired(m),

@@ -120,13 +120,9 @@ impl IdTokenCheck {
         if !multi_tenant {
             out.push(C::Issuer);
         }
-        out.extend([
-            C::Audience,
-            C::AuthorizedParty,
-            C::Signature,
-            C::Expiry,
-            C::Nonce,
-        ]);
+        out.extend([C::Audience, C::Signature, C::Expiry, C::Nonce]);
+        // Steps 4–5 are Pixie's own, made after the verifier's.
+        out.push(C::AuthorizedParty);
         if multi_tenant {
             out.push(C::Tenant);
         }

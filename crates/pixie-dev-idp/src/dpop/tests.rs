@@ -7,6 +7,9 @@ use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use serde_json::{Value, json};
 
+use super::rules::{IAT_MAX_AGE, IAT_MAX_AHEAD, NONCE_LIFE};
+use super::state::DpopState;
+use super::verify::Verified;
 use super::*;
 
 const HTU: &str = "http://127.0.0.1:4000/userinfo";

@@ -10,7 +10,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use super::{ALG, IAT_MAX_AGE, IAT_MAX_AHEAD, ProofError};
+use super::rules::{ALG, IAT_MAX_AGE, IAT_MAX_AHEAD, ProofError};
 
 /// Longest proof accepted (real ones are well under 1 KiB).
 const MAX_PROOF: usize = 4096;

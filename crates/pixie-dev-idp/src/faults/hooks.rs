@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 
 use super::Fault;
 use crate::Shared;
-use crate::dpop::ProofError;
+use crate::dpop::rules::ProofError;
 use crate::keys::Keys;
-use crate::routes::{redirect_to, token_error};
+use crate::routes::answers::{redirect_to, token_error};
 
 /// Discovery names another issuer than its URL.
 pub(crate) fn discovery(s: &Shared, doc: &mut Value) {

@@ -7,11 +7,10 @@ use std::collections::HashMap;
 use axum::extract::{Form, Query, State};
 use axum::response::Response;
 use chrono::TimeDelta;
-use url::Url;
 
 use super::{AppState, PersonChoice, error_page, html_page, redirect_to, with_params};
-use crate::config::ClientRegistration;
-use crate::store::{AuthRequest, CodeGrant, User};
+use crate::store::{AuthRequest, CodeGrant};
+use crate::users::User;
 use crate::{Shared, fault_hooks, pages, random_token};
 
 /// RFC 7636 §4.1 / §4.2: 43..128 characters of the unreserved set.
@@ -19,29 +18,6 @@ pub(super) fn is_pkce_value(v: &str) -> bool {
     (43..=128).contains(&v.len())
         && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
-}
-
-/// RFC 6749 §3.1.2.3: exact match; RFC 8252 §7.3: loopback redirects match on any port.
-fn redirect_allowed(c: &ClientRegistration, uri: &str) -> bool {
-    if c.redirect_uris.iter().any(|r| r == uri) {
-        return true;
-    }
-    let Ok(asked) = Url::parse(uri) else {
-        return false;
-    };
-    if asked.scheme() != "http" || asked.host_str() != Some("127.0.0.1") {
-        return false;
-    }
-    c.redirect_uris
-        .iter()
-        .filter_map(|r| Url::parse(r).ok())
-        .any(|r| {
-            r.scheme() == "http"
-                && r.host_str() == Some("127.0.0.1")
-                && r.path() == asked.path()
-                && r.query() == asked.query()
-                && asked.fragment().is_none()
-        })
 }
 
 /// The parameters of an authorization response: `base`, then RFC 9207 §2 `iss` (when the
@@ -92,7 +68,7 @@ pub(super) async fn authorize_page(
     if let Some(resp) = fault_hooks::authorize(&s, &q) {
         return resp;
     }
-    let checked = super::par::pushed_request(&s, q).and_then(|q| validate(&s, &q));
+    let checked = pushed_request(&s, q).and_then(|q| validate(&s, &q));
     let request = match checked {
         Ok(r) => r,
         Err(problem) => return problem.into_response(s.as_ref()),
@@ -167,7 +143,7 @@ pub(super) fn validate(s: &Shared, q: &HashMap<String, String>) -> Result<AuthRe
     let Some(redirect_uri) = get("redirect_uri") else {
         return Err(Problem::Page("The request has no redirect_uri."));
     };
-    if !redirect_allowed(client, redirect_uri) {
+    if !client.allows_redirect(redirect_uri) {
         return Err(Problem::Page(
             "The redirect_uri is not registered for this app.",
         ));
@@ -337,30 +313,71 @@ fn issue_code(s: &Shared, request: &AuthRequest, user: User) -> Option<String> {
     Some(code)
 }
 
+/// The parameters of the authorization request at `/authorize`: the query itself, or, when
+/// it names a `request_uri`, the pushed ones (RFC 9126 §4): used once, within their life,
+/// by the client that pushed them, and never mixed with parameters in the URL.
+fn pushed_request(
+    s: &Shared,
+    q: HashMap<String, String>,
+) -> Result<HashMap<String, String>, Problem> {
+    let Some(request_uri) = q.get("request_uri") else {
+        return Ok(q);
+    };
+    // RFC 9126 §4: the browser carries `client_id` and `request_uri`, nothing more.
+    if q.keys().any(|k| k != "client_id" && k != "request_uri") {
+        return Err(Problem::Page(
+            "A pushed sign-in request cannot be mixed with other parameters in the URL.",
+        ));
+    }
+    // RFC 9126 §7.3: a request_uri is used once.
+    let pushed = s
+        .store
+        .lock()
+        .ok()
+        .and_then(|mut st| st.pushed.remove(request_uri));
+    let Some(pushed) = pushed else {
+        return Err(Problem::Page(
+            "This sign-in request is unknown or was already used (invalid_request_uri). Start again from the app.",
+        ));
+    };
+    // RFC 9126 §4: the client_id must be the one that pushed the request.
+    if q.get("client_id") != Some(&pushed.client_id) {
+        return Err(Problem::Page(
+            "This sign-in request belongs to another app (client_id does not match).",
+        ));
+    }
+    // RFC 9126 §2.2 `expires_in`; the redirect URI was checked when the request was pushed,
+    // so the client can be told at it.
+    if pushed.expires <= s.clock.now() || fault_hooks::request_uri_expired(s) {
+        return Err(Problem::Redirect {
+            redirect_uri: pushed
+                .params
+                .get("redirect_uri")
+                .cloned()
+                .unwrap_or_default(),
+            state: pushed.params.get("state").cloned(),
+            error: "invalid_request_uri",
+            description: "The sign-in request has expired. Start again from the app.",
+        });
+    }
+    Ok(pushed.params)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::config::ClientRegistration;
 
     #[test]
     fn loopback_redirects_match_any_port_but_nothing_else() {
         let c = ClientRegistration::pixie();
-        assert!(redirect_allowed(&c, "dev.pixie.app:/oauth/callback/demo"));
-        assert!(redirect_allowed(
-            &c,
-            "http://127.0.0.1:51234/oauth/callback/demo"
-        ));
-        assert!(!redirect_allowed(&c, "http://127.0.0.1:51234/other"));
-        assert!(!redirect_allowed(
-            &c,
-            "http://localhost:51234/oauth/callback/demo"
-        ));
+        assert!(c.allows_redirect("dev.pixie.app:/oauth/callback/demo"));
+        assert!(c.allows_redirect("http://127.0.0.1:51234/oauth/callback/demo"));
+        assert!(!c.allows_redirect("http://127.0.0.1:51234/other"));
+        assert!(!c.allows_redirect("http://localhost:51234/oauth/callback/demo"));
         // Another provider's callback, or the one once shared by all (RFC 9700 §4.4).
-        assert!(!redirect_allowed(&c, "dev.pixie.app:/oauth/callback/x"));
-        assert!(!redirect_allowed(&c, "dev.pixie.app:/oauth/callback"));
-        assert!(!redirect_allowed(
-            &c,
-            "http://127.0.0.1:51234/oauth/callback"
-        ));
-        assert!(!redirect_allowed(&c, "https://evil.example/oauth/callback"));
+        assert!(!c.allows_redirect("dev.pixie.app:/oauth/callback/x"));
+        assert!(!c.allows_redirect("dev.pixie.app:/oauth/callback"));
+        assert!(!c.allows_redirect("http://127.0.0.1:51234/oauth/callback"));
+        assert!(!c.allows_redirect("https://evil.example/oauth/callback"));
     }
 }

@@ -19,7 +19,8 @@ use crate::device::{
     DEVICE_CODE_TTL, DEVICE_INTERVAL_SECS, Decision, DeviceGrant, new_user_code,
     normalise_user_code,
 };
-use crate::store::{User, token_key};
+use crate::store::token_key;
+use crate::users::User;
 use crate::{Shared, device_pages, fault_hooks, random_token};
 
 /// RFC 8628 §3.1–3.2: `POST /device_authorization`.

@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 use chrono::TimeDelta;
 use serde_json::json;
 
-use super::authorize::{Problem, validate};
+use super::authorize::validate;
 use super::{AppState, no_store, registered_client, server_error, token_error};
 use crate::store::Pushed;
-use crate::{Shared, fault_hooks, random_token};
+use crate::{fault_hooks, random_token};
 
 /// RFC 9126 §2.2: how long a `request_uri` lives (the RFC suggests 5 to 600 seconds).
 pub(crate) const REQUEST_URI_TTL: TimeDelta = TimeDelta::seconds(60);
@@ -76,54 +76,4 @@ pub(super) async fn push(
         )
             .into_response(),
     )
-}
-
-/// The parameters of the authorization request at `/authorize`: the query itself, or, when
-/// it names a `request_uri`, the pushed ones (RFC 9126 §4): used once, within their life,
-/// by the client that pushed them, and never mixed with parameters in the URL.
-pub(super) fn pushed_request(
-    s: &Shared,
-    q: HashMap<String, String>,
-) -> Result<HashMap<String, String>, Problem> {
-    let Some(request_uri) = q.get("request_uri") else {
-        return Ok(q);
-    };
-    // RFC 9126 §4: the browser carries `client_id` and `request_uri`, nothing more.
-    if q.keys().any(|k| k != "client_id" && k != "request_uri") {
-        return Err(Problem::Page(
-            "A pushed sign-in request cannot be mixed with other parameters in the URL.",
-        ));
-    }
-    // RFC 9126 §7.3: a request_uri is used once.
-    let pushed = s
-        .store
-        .lock()
-        .ok()
-        .and_then(|mut st| st.pushed.remove(request_uri));
-    let Some(pushed) = pushed else {
-        return Err(Problem::Page(
-            "This sign-in request is unknown or was already used (invalid_request_uri). Start again from the app.",
-        ));
-    };
-    // RFC 9126 §4: the client_id must be the one that pushed the request.
-    if q.get("client_id") != Some(&pushed.client_id) {
-        return Err(Problem::Page(
-            "This sign-in request belongs to another app (client_id does not match).",
-        ));
-    }
-    // RFC 9126 §2.2 `expires_in`; the redirect URI was checked when the request was pushed,
-    // so the client can be told at it.
-    if pushed.expires <= s.clock.now() || fault_hooks::request_uri_expired(s) {
-        return Err(Problem::Redirect {
-            redirect_uri: pushed
-                .params
-                .get("redirect_uri")
-                .cloned()
-                .unwrap_or_default(),
-            state: pushed.params.get("state").cloned(),
-            error: "invalid_request_uri",
-            description: "The sign-in request has expired. Start again from the app.",
-        });
-    }
-    Ok(pushed.params)
 }

@@ -20,7 +20,8 @@ use super::{
     AppState, Refusal, invalid_grant, no_store, registered_client, server_error, token_error,
 };
 use crate::claims::{self, IdTokenFor};
-use crate::store::{AccessGrant, CodeGrant, RefreshGrant, User, token_key};
+use crate::store::{AccessGrant, CodeGrant, RefreshGrant, token_key};
+use crate::users::User;
 use crate::{Shared, dpop, fault_hooks, random_token};
 
 /// `POST /token`: the client, then the grant its `grant_type` names.
