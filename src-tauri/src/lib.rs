@@ -6,6 +6,7 @@ pub mod cache;
 mod commands;
 pub mod error;
 mod flow_file;
+mod forward;
 pub mod keystore;
 pub mod machine;
 pub mod owner;
@@ -77,7 +78,7 @@ pub(crate) fn notify<R: tauri::Runtime>(app: &tauri::AppHandle<R>, text: &str) {
 }
 
 /// The app's identifier (tauri.conf.json), which names its D-Bus single-instance service.
-pub const APP_ID: &str = "dev.pixie.app";
+pub use forward::APP_ID;
 
 /// The hand-back fast path. The desktop starts a second Pixie for every sign-in link; the
 /// single-instance plugin would forward the link only once GTK and the webview runtime are
@@ -85,36 +86,10 @@ pub const APP_ID: &str = "dev.pixie.app";
 /// (`org.SingleInstance.DBus.ExecuteCallback` on `{APP_ID}.SingleInstance`) before any
 /// toolkit is loaded. `true`: forwarded, exit now; `false` (no link, no bus, no running
 /// Pixie): start normally, and the link is handled at start-up.
-#[cfg(target_os = "linux")]
 pub fn forward_link() -> bool {
     let args: Vec<String> = std::env::args().collect();
     let scheme = format!("{}:", scheme::SCHEME);
-    if !args.iter().skip(1).any(|a| a.starts_with(&scheme)) {
-        return false;
-    }
-    let Ok(connection) = zbus::blocking::Connection::session() else {
-        return false;
-    };
-    let name = format!("{APP_ID}.SingleInstance");
-    let path = format!("/{}", name.replace('.', "/").replace('-', "_"));
-    let cwd = std::env::current_dir()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned();
-    connection
-        .call_method(
-            Some(name.as_str()),
-            path.as_str(),
-            Some("org.SingleInstance.DBus"),
-            "ExecuteCallback",
-            &(args, cwd),
-        )
-        .is_ok()
-}
-
-#[cfg(not(target_os = "linux"))]
-pub fn forward_link() -> bool {
-    false
+    args.iter().skip(1).any(|a| a.starts_with(&scheme)) && forward::forward(args)
 }
 
 /// Hand links from the OS to the owner, in the order they came, off the caller's thread.

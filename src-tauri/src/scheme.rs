@@ -12,7 +12,7 @@ use tauri::{AppHandle, Runtime};
 #[cfg(target_os = "linux")]
 pub mod desktop;
 
-pub const SCHEME: &str = "dev.pixie.app";
+pub use pixie_auth::settings::SCHEME;
 
 /// Who receives links now: the default `mimeapps.list` names, else the desktop's pick.
 #[cfg(target_os = "linux")]

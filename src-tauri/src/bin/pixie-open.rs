@@ -16,10 +16,11 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// The scheme Pixie's sign-in links use (`scheme::SCHEME` in the app).
-const SCHEME: &str = "dev.pixie.app";
-/// The app's identifier, which names its single-instance D-Bus service (`APP_ID`).
-const APP_ID: &str = "dev.pixie.app";
+#[path = "../forward.rs"]
+mod forward;
+
+/// The scheme Pixie's sign-in links use, defined once in the core.
+use pixie_auth::settings::SCHEME;
 /// The app's binary, next to this one.
 const APP_BINARY: &str = "pixie";
 
@@ -54,43 +55,9 @@ fn link_of(args: &[OsString]) -> Option<&str> {
     }
 }
 
-/// The single-instance plugin's D-Bus name and object path for `app_id` (the plugin's own
-/// rule: `{id}.SingleInstance`, dots to slashes, dashes to underscores).
-fn service(app_id: &str) -> (String, String) {
-    let name = format!("{app_id}.SingleInstance");
-    let path = format!("/{}", name.replace('.', "/").replace('-', "_"));
-    (name, path)
-}
-
-/// Hand `link` to the running Pixie. `false` when nobody took it (no session bus, no Pixie
-/// owning the name): then this process starts the app itself.
-#[cfg(target_os = "linux")]
+/// Hand `link` to the running Pixie, as if a second `pixie LINK` had been started.
 fn forward(app: &Path, link: &str) -> bool {
-    let Ok(connection) = zbus::blocking::Connection::session() else {
-        return false;
-    };
-    let (name, path) = service(APP_ID);
-    // The argv the app's single-instance callback expects from a second `pixie LINK`.
-    let argv = vec![app.to_string_lossy().into_owned(), link.to_owned()];
-    let cwd = std::env::current_dir()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned();
-    connection
-        .call_method(
-            Some(name.as_str()),
-            path.as_str(),
-            Some("org.SingleInstance.DBus"),
-            "ExecuteCallback",
-            &(argv, cwd),
-        )
-        .is_ok()
-}
-
-/// Elsewhere the desktop does not start a process per link the same way; start the app.
-#[cfg(not(target_os = "linux"))]
-fn forward(_app: &Path, _link: &str) -> bool {
-    false
+    forward::forward(vec![app.to_string_lossy().into_owned(), link.to_owned()])
 }
 
 /// Become the app: exec `pixie` with the same arguments (argv[0] its full path, as when the
@@ -151,7 +118,7 @@ mod tests {
     #[test]
     fn the_service_is_the_single_instance_plugins() {
         assert_eq!(
-            service(APP_ID),
+            forward::service(forward::APP_ID),
             (
                 "dev.pixie.app.SingleInstance".to_owned(),
                 "/dev/pixie/app/SingleInstance".to_owned()
@@ -162,6 +129,6 @@ mod tests {
     #[test]
     fn names_agree_with_the_app() {
         assert_eq!(SCHEME, pixie_app::scheme::SCHEME);
-        assert_eq!(APP_ID, pixie_app::APP_ID);
+        assert_eq!(forward::APP_ID, pixie_app::APP_ID);
     }
 }
