@@ -557,25 +557,10 @@ async fn an_ended_session_marks_only_its_own_account() {
     let job = s.redirect_as(&s.owner, "grace").await;
     s.owner.exchange(job).await.unwrap();
     // Ada's session is revoked elsewhere (another device signed her out).
-    let ada_key = s
-        .window
-        .last()
-        .accounts
-        .iter()
-        .find(|a| a.name == "Ada Lovelace")
-        .unwrap()
-        .key
-        .clone();
+    let ada_key = key_of(&s.window.last(), "Ada Lovelace");
     let ada = kept(&s)[&ada_key].clone();
     assert!(s.provider.revoke(&ada).await.unwrap());
-    let window = Arc::new(Recorder::default());
-    let owner = launch(&s.provider, &s.keyring, &s.browser, &window, &s.cache);
-    owner.clone().restore_at_launch().await;
-    let view = window.last();
-    assert_eq!(view.phase, Phase::SignedIn);
-    let marked: Vec<_> = view.accounts.iter().filter(|a| a.needs_sign_in).collect();
-    assert_eq!(marked.len(), 1);
-    assert_eq!(marked[0].name, "Ada Lovelace");
+    let (owner, view) = relaunch_with_only_ada_marked(&s).await;
     assert!(view.notice.unwrap().text.contains("Ada Lovelace"));
     assert_eq!(kept(&s).len(), 1, "only Ada's entry is gone");
     // "Sign in again" names her to the provider.
@@ -588,23 +573,18 @@ async fn an_ended_session_marks_only_its_own_account() {
     let _ = std::fs::remove_dir_all(&s.cache);
 }
 
-#[tokio::test]
-async fn a_keyring_that_fails_for_one_account_loses_none() {
-    let s = setup("locked").await;
-    s.sign_in().await;
-    let job = s.redirect_as(&s.owner, "grace").await;
-    s.owner.exchange(job).await.unwrap();
-    let key_of = |view: &View, name: &str| {
-        view.accounts
-            .iter()
-            .find(|a| a.name == name)
-            .unwrap()
-            .key
-            .clone()
-    };
-    let ada_key = key_of(&s.window.last(), "Ada Lovelace");
-    s.keyring.locked.lock().unwrap().push(ada_key.clone());
-    // Launch: Ada's entry cannot be read; Grace is restored, Ada asks to sign in again.
+/// The key of the account called `name` in `view`.
+fn key_of(view: &View, name: &str) -> String {
+    view.accounts
+        .iter()
+        .find(|a| a.name == name)
+        .unwrap()
+        .key
+        .clone()
+}
+
+/// Launch again from what `s` left: signed in, with Ada alone marked "Sign in again".
+async fn relaunch_with_only_ada_marked(s: &Setup) -> (Arc<Owner>, View) {
     let window = Arc::new(Recorder::default());
     let owner = launch(&s.provider, &s.keyring, &s.browser, &window, &s.cache);
     owner.clone().restore_at_launch().await;
@@ -613,6 +593,19 @@ async fn a_keyring_that_fails_for_one_account_loses_none() {
     let marked: Vec<_> = view.accounts.iter().filter(|a| a.needs_sign_in).collect();
     assert_eq!(marked.len(), 1);
     assert_eq!(marked[0].name, "Ada Lovelace");
+    (owner, view)
+}
+
+#[tokio::test]
+async fn a_keyring_that_fails_for_one_account_loses_none() {
+    let s = setup("locked").await;
+    s.sign_in().await;
+    let job = s.redirect_as(&s.owner, "grace").await;
+    s.owner.exchange(job).await.unwrap();
+    let ada_key = key_of(&s.window.last(), "Ada Lovelace");
+    s.keyring.locked.lock().unwrap().push(ada_key.clone());
+    // Launch: Ada's entry cannot be read; Grace is restored, Ada asks to sign in again.
+    let (owner, view) = relaunch_with_only_ada_marked(&s).await;
     assert!(
         view.notice.unwrap().text.contains("keyring"),
         "the notice names the keyring"
