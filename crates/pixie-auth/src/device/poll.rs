@@ -30,15 +30,6 @@ enum Outcome {
 }
 
 impl Outcome {
-    /// A refusal that [`crate::dpop::typed_refusal`] did not recognise as DPoP's stays the
-    /// device flow's own.
-    fn or_device(self, device: DeviceError) -> Self {
-        match self {
-            Outcome::End(Error::TokenRejected { .. }) => Outcome::End(device.into()),
-            other => other,
-        }
-    }
-
     fn name(&self) -> &'static str {
         match self {
             Outcome::Tokens(_) => "tokens",
@@ -141,17 +132,16 @@ impl Provider {
                     Ok(()) => Outcome::Tokens(t),
                     Err(e) => Outcome::End(e.into()),
                 },
+                // RFC 9449 §5.2 / §8: the proof's own refusals get DPoP's typed errors.
                 (
                     Outcome::End(Error::Device(DeviceError::CodeRejected { error, description })),
                     Some(_),
-                ) => Outcome::End(crate::dpop::typed_refusal(
-                    Error::TokenRejected {
-                        error: error.clone(),
-                        description: description.clone(),
-                    },
-                    "token",
-                ))
-                .or_device(DeviceError::CodeRejected { error, description }),
+                ) if matches!(error.as_str(), "use_dpop_nonce" | "invalid_dpop_proof") => {
+                    Outcome::End(crate::dpop::typed_refusal(
+                        Error::TokenRejected { error, description },
+                        "token",
+                    ))
+                }
                 (outcome, _) => outcome,
             },
             // RFC 8628 §3.5: "On encountering a connection timeout, clients MUST unilaterally
