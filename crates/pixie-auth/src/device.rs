@@ -165,7 +165,11 @@ impl PendingDeviceSignIn {
     /// How long to wait before the next poll: the interval after the last answer.
     fn next_poll_in(&self) -> Duration {
         let st = self.lock();
-        (st.last_answer + st.interval).saturating_duration_since(self.clock.now())
+        st.last_answer
+            .checked_add(st.interval)
+            .map_or(st.interval, |at| {
+                at.saturating_duration_since(self.clock.now())
+            })
     }
 }
 

@@ -56,7 +56,12 @@ pub(crate) fn typed_refusal(e: crate::Error, endpoint: &'static str) -> crate::E
 impl crate::provider::Provider {
     /// Whether a new sign-in asks for DPoP-bound tokens: `dpop = "always"`, or `"auto"` and
     /// the metadata lists ES256 in `dpop_signing_alg_values_supported` (RFC 9449 §5.1).
+    /// A plain OAuth 2.0 provider never: its user API is called with a bearer token and the
+    /// account is known only after it (RFC 9449 §7 would need both to change).
     pub fn dpop_wanted(&self) -> bool {
+        if self.config.protocol == crate::settings::Protocol::Oauth2 {
+            return false;
+        }
         match self.config.dpop {
             DpopMode::Always => true,
             DpopMode::Never => false,

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use openidconnect::core::CoreTokenResponse;
 
+use super::authorization::MAX_DEVICE_WAIT;
 use super::wire::{error_of, fields, seconds};
 use super::{DeviceError, PendingDeviceSignIn};
 use crate::flow::{Check, FlowStep, FlowTrace, NEVER_SHOWN, Party, short};
@@ -122,25 +123,26 @@ impl Provider {
         };
         // RFC 9449 §5: the device code grant is a token request like any other; with a key,
         // it carries a proof (and the nonce retry of §8), and the tokens must be DPoP ones.
-        let sent = match &pending.dpop_key {
-            Some(key) => self.dpop_client(http, key, "token").execute(request).await,
-            None => http.execute(request).await,
+        let (sent, refused_proof) = match &pending.dpop_key {
+            Some(key) => {
+                let client = self.dpop_client(http, key, "token");
+                let sent = client.execute(request).await;
+                (sent, client.outcome().failure)
+            }
+            None => (http.execute(request).await, None),
         };
         match sent {
-            Ok(response) => match (read_poll(&response), &pending.dpop_key) {
-                (Outcome::Tokens(t), Some(_)) => match crate::dpop::check_token_type(&t, "token") {
-                    Ok(()) => Outcome::Tokens(t),
-                    Err(e) => Outcome::End(e.into()),
-                },
-                // RFC 9449 §5.2 / §8: the proof's own refusals get DPoP's typed errors.
-                (
-                    Outcome::End(Error::Device(DeviceError::CodeRejected { error, description })),
-                    Some(_),
-                ) if matches!(error.as_str(), "use_dpop_nonce" | "invalid_dpop_proof") => {
-                    Outcome::End(crate::dpop::typed_refusal(
-                        Error::TokenRejected { error, description },
-                        "token",
-                    ))
+            Ok(response) => match (read_poll(&response), refused_proof) {
+                // RFC 9449 §5.2 / §7.1 / §8: the server refused the proof itself (a JSON
+                // error or a `WWW-Authenticate: DPoP` challenge, after the one nonce retry):
+                // DPoP's typed error, not the device flow's.
+                (Outcome::End(_), Some(e)) => Outcome::End(e.into()),
+                // RFC 9449 §5: asked with a proof, the tokens must be DPoP ones.
+                (Outcome::Tokens(t), _) if pending.dpop_key.is_some() => {
+                    match crate::dpop::check_token_type(&t, "token") {
+                        Ok(()) => Outcome::Tokens(t),
+                        Err(e) => Outcome::End(e.into()),
+                    }
                 }
                 (outcome, _) => outcome,
             },
@@ -167,7 +169,11 @@ impl Provider {
             .unwrap_or_default();
         let mut run: Option<Run> = None;
         loop {
-            let wait = pending.next_poll_in();
+            // Never sleep past the code's end (RFC 8628 §3.2 `expires_in`).
+            let until_expiry = pending
+                .expires_at
+                .saturating_duration_since(pending.clock.now());
+            let wait = pending.next_poll_in().min(until_expiry);
             if wait > Duration::ZERO {
                 pending.clock.sleep(wait).await;
             }
@@ -338,9 +344,10 @@ pub(crate) fn next_interval(
     no_answer: bool,
 ) -> Duration {
     match outcome_slow_down {
+        // A provider's number is input: never past the longest a device sign-in may wait.
         Some(named) => {
-            let raised = current + SLOW_DOWN_STEP;
-            named.map_or(raised, |n| n.max(raised))
+            let raised = current.saturating_add(SLOW_DOWN_STEP);
+            named.map_or(raised, |n| n.max(raised)).min(MAX_DEVICE_WAIT)
         }
         None if no_answer => (current * 2).min(MAX_BACKOFF).max(current),
         None => current,
@@ -366,6 +373,19 @@ impl PendingDeviceSignIn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_provider_cannot_name_an_interval_past_the_longest_wait() {
+        let huge = Some(Some(Duration::from_secs(u64::MAX)));
+        assert_eq!(
+            next_interval(Duration::from_secs(5), huge, false),
+            MAX_DEVICE_WAIT
+        );
+        assert_eq!(
+            next_interval(Duration::MAX, Some(None), false),
+            MAX_DEVICE_WAIT
+        );
+    }
 
     #[test]
     fn slow_down_adds_five_seconds_and_backoff_doubles() {

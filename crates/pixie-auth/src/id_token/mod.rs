@@ -69,11 +69,7 @@ impl Provider {
             // Filled in from the user API by the caller (OAuth 2.0 has no ID token).
             (None, _) => SubjectIdentifier::new(String::new()),
         };
-        // RFC 6749 §5.1: `expires_in` is relative to the response.
-        let expires_at = response
-            .expires_in()
-            .and_then(|d| chrono::TimeDelta::from_std(d).ok())
-            .map(|d| now + d);
+        let expires_at = expires_at(now, response.expires_in());
         Ok(Tokens {
             access_token: response.access_token().clone(),
             refresh_token: response.refresh_token().cloned(),
@@ -247,6 +243,19 @@ impl Provider {
     }
 }
 
+/// Longest access-token lifetime taken from a provider's `expires_in`.
+const MAX_EXPIRES_IN: std::time::Duration = std::time::Duration::from_secs(366 * 24 * 3600);
+
+/// RFC 6749 §5.1: `expires_in` is seconds from the response. A provider's number is input:
+/// capped at a year, so no value can overflow the clock.
+fn expires_at(
+    now: DateTime<Utc>,
+    expires_in: Option<std::time::Duration>,
+) -> Option<DateTime<Utc>> {
+    let d = chrono::TimeDelta::from_std(expires_in?.min(MAX_EXPIRES_IN)).ok()?;
+    now.checked_add_signed(d)
+}
+
 /// The ID token's claims once `verifier` has checked them, with the nonce `expect` names.
 fn claims_of<'t>(
     verifier: &CoreIdTokenVerifier<'_>,
@@ -273,5 +282,25 @@ fn from_verifier(e: ClaimsVerificationError) -> IdTokenError {
         V::Expired(m) => IdTokenError::Expired(m),
         V::InvalidNonce(m) => IdTokenError::Nonce(m),
         other => IdTokenError::Unreadable(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_expires_in_is_kept_within_a_year() {
+        let now = Utc::now();
+        let huge = std::time::Duration::from_secs(9_000_000_000_000_000);
+        assert_eq!(
+            expires_at(now, Some(huge)),
+            now.checked_add_signed(chrono::TimeDelta::days(366))
+        );
+        assert_eq!(
+            expires_at(now, Some(std::time::Duration::from_secs(3600))),
+            Some(now + chrono::TimeDelta::hours(1))
+        );
+        assert_eq!(expires_at(now, None), None);
     }
 }
