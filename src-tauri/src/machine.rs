@@ -7,6 +7,7 @@
 //! `SignedOut → Starting → Authorizing → Exchanging → SignedIn | Failed`; while signed in,
 //! another account can be added through the same steps.
 
+use pixie_auth::par::PushRequest;
 use std::sync::Arc;
 
 use pixie_auth::device::PendingDeviceSignIn;
@@ -545,6 +546,32 @@ impl Machine {
         match &self.flow {
             Flow::Authorizing { pending, .. } => Some(pending.authorization_url()),
             _ => None,
+        }
+    }
+
+    /// The waiting sign-in's request, when it was pushed (RFC 9126): its `request_uri` is
+    /// good once, so the page is opened again or copied only after a fresh push.
+    pub fn push_request(&self) -> Option<(u64, Arc<Provider>, PushRequest)> {
+        match &self.flow {
+            Flow::Authorizing {
+                attempt,
+                provider,
+                pending,
+                ..
+            } => Some((*attempt, provider.clone(), pending.push_request()?)),
+            _ => None,
+        }
+    }
+
+    /// Take a fresh push's browser URL for `attempt`, if that sign-in is still waiting.
+    pub fn use_pushed(&mut self, attempt: u64, url: url::Url) -> bool {
+        match &mut self.flow {
+            Flow::Authorizing {
+                attempt: a,
+                pending,
+                ..
+            } if *a == attempt => pending.use_pushed(url),
+            _ => false,
         }
     }
 

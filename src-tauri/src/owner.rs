@@ -417,6 +417,7 @@ impl Owner {
 
     /// Open the pending sign-in's page in the browser again.
     pub async fn reopen_browser(&self) -> View {
+        self.push_again().await;
         let mut m = self.machine.lock().await;
         if let Some(url) = m.authorization_url().cloned()
             && let Err(e) = self.browser.open(&url)
@@ -431,11 +432,33 @@ impl Owner {
     /// The pending sign-in's page, to open by hand in a browser of the person's choice. It
     /// carries `state` and the PKCE challenge, never the verifier, a code or a token.
     pub async fn sign_in_link(&self) -> Option<String> {
+        self.push_again().await;
         self.machine
             .lock()
             .await
             .authorization_url()
             .map(|u| u.to_string())
+    }
+
+    /// A pushed sign-in's `request_uri` is good once (RFC 9126 §7.3), and the person's
+    /// browser may have used it: before the page is opened again or copied, the same request
+    /// is pushed again (outside the lock; the result is taken only if that sign-in is still
+    /// waiting). A failed push leaves the old link, and says so.
+    async fn push_again(&self) {
+        let Some((attempt, provider, request)) = self.machine.lock().await.push_request() else {
+            return;
+        };
+        match provider.push_again(&request).await {
+            Ok(url) => {
+                self.machine.lock().await.use_pushed(attempt, url);
+            }
+            Err(e) => {
+                tracing::warn!(code = e.code(), "could not push the sign-in request again");
+                let mut m = self.machine.lock().await;
+                let view = m.notify(&e.user_message());
+                self.show(view);
+            }
+        }
     }
 
     /// Stop waiting (or leave the error screen).

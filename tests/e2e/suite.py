@@ -73,6 +73,10 @@ def request_params(w, url):
     return {p["name"]: p["value"] for p in pushed[-1]["params"]}
 
 
+def request_query(url):
+    return {k: v[0] for k, v in urllib.parse.parse_qs(urllib.parse.urlparse(url).query).items()}
+
+
 def last_redirect():
     with open(os.path.join(OUT, "last-redirect.txt")) as f:
         return f.read().strip()
@@ -934,10 +938,14 @@ def scenario_waiting_ways(w):
     assert "expires in 4:" in w.text("time-left"), w.text("time-left")
     time.sleep(0.3)
     w.d.save_screenshot(os.path.join(OUT, "waiting-ways.png"))
+    # The browser did load the page: the pushed request_uri is spent (RFC 9126 §7.3), so the
+    # link to copy is a fresh push of the same request.
+    urllib.request.urlopen(url, timeout=10).close()
     w.click("copy-link")
     w.wait_until(lambda: w.el("link-text").get_attribute("value"), "the link is shown")
-    assert w.el("link-text").get_attribute("value") == url
-    deliver(login(url))
+    link = w.el("link-text").get_attribute("value")
+    assert link != url and sorted(request_query(link)) == ["client_id", "request_uri"], link
+    deliver(login(link))
     w.wait_phase("signed_in")
     w.click("sign-out")
     w.wait_phase("signed_out")
@@ -945,11 +953,13 @@ def scenario_waiting_ways(w):
     plan(action="hold")
     url = begin_sign_in(w)
     w.wait_phase("authorizing")
+    urllib.request.urlopen(url, timeout=10).close()
     plan(action="allow")
     before = len(auth_urls())
     w.click("reopen")
     w.wait_until(lambda: len(auth_urls()) > before, "the browser got the page again")
-    assert auth_urls()[-1] == url
+    again = auth_urls()[-1]
+    assert again != url and sorted(request_query(again)) == ["client_id", "request_uri"], again
     w.wait_phase("signed_in")
     w.click("sign-out")
     w.wait_phase("signed_out")

@@ -280,3 +280,32 @@ async fn no_token_or_verifier_reaches_debug_logs_or_the_profile() {
         assert!(!logged.contains(secret.as_str()), "the log leaks a secret");
     }
 }
+
+#[tokio::test]
+async fn a_pushed_request_pushed_again_signs_in_after_its_first_link_was_used() {
+    let (_idp, provider) = setup().await;
+    let mut pending = provider
+        .prepare_sign_in(None, &pixie_auth::SignInHints::default())
+        .await
+        .unwrap();
+    let first = pending.authorization_url().clone();
+    assert!(first.query().unwrap().contains("request_uri="), "{first}");
+    // The person's browser loads the page: the one-time request_uri is spent (RFC 9126 §7.3).
+    let _ = reqwest::get(first.as_str()).await.unwrap();
+    let again = provider
+        .push_again(&pending.push_request().unwrap())
+        .await
+        .unwrap();
+    assert_ne!(again, first);
+    // Only a URL of the same endpoint with client_id and request_uri is taken.
+    let mut foreign = again.clone();
+    foreign.set_host(Some("evil.example")).unwrap();
+    assert!(!pending.use_pushed(foreign));
+    assert!(pending.use_pushed(again));
+    let redirect = redirect_for(&pending).await;
+    let callback = pending.validate_callback(&redirect).unwrap();
+    provider
+        .complete(pending, &callback)
+        .await
+        .expect("the fresh request_uri signs in");
+}

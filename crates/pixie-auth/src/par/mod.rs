@@ -20,6 +20,46 @@ use crate::provider::Provider;
 use crate::provider::metadata::par_endpoint;
 use crate::signin::PendingSignIn;
 
+/// A pushed sign-in's whole request, to push again (see [`Provider::push_again`]). Its
+/// `Debug` shows nothing: the request carries `state` and the nonce.
+#[derive(Clone)]
+pub struct PushRequest {
+    request: Url,
+    trace: crate::flow::FlowTrace,
+}
+
+impl std::fmt::Debug for PushRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PushRequest { .. }")
+    }
+}
+
+impl PendingSignIn {
+    /// The request to push again, when this sign-in was pushed (RFC 9126).
+    pub fn push_request(&self) -> Option<PushRequest> {
+        Some(PushRequest {
+            request: self.pushed.clone()?,
+            trace: self.trace.clone(),
+        })
+    }
+
+    /// Take the browser URL of a fresh push of this sign-in's request. Refused (`false`)
+    /// unless it is this provider's authorization endpoint with only `client_id` and
+    /// `request_uri` (RFC 9126 §4) and this sign-in was pushed.
+    pub fn use_pushed(&mut self, url: Url) -> bool {
+        let same_endpoint = |a: &Url, b: &Url| a.origin() == b.origin() && a.path() == b.path();
+        let mut keys: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
+        keys.sort();
+        let fits = self.pushed.is_some()
+            && same_endpoint(&url, &self.authorization_url)
+            && keys == ["client_id", "request_uri"];
+        if fits {
+            self.authorization_url = url;
+        }
+        fits
+    }
+}
+
 /// Longest `request_uri` accepted (RFC 9126 §2.2 gives none; real ones are under 200).
 const MAX_REQUEST_URI: usize = 1024;
 
@@ -36,22 +76,41 @@ impl Provider {
             return self.start_sign_in_with(redirect_uri, hints);
         };
         let mut pending = self.build_sign_in(redirect_uri, hints)?;
-        let request_uri = self.push(&pending, &endpoint).await?;
-        // RFC 9126 §4: the authorization request is only `client_id` and `request_uri`.
-        let mut url = self.metadata.authorization_endpoint().url().clone();
-        url.query_pairs_mut()
-            .append_pair("client_id", &self.config.client_id)
-            .append_pair("request_uri", &request_uri);
-        pending.authorization_url = url;
+        let request = PushRequest {
+            request: pending.authorization_url.clone(),
+            trace: pending.trace.clone(),
+        };
+        pending.authorization_url = self.push_to(&request, &endpoint).await?;
+        pending.pushed = Some(request.request);
         trace_opening(&pending.trace, &pending.authorization_url);
         Ok(pending)
     }
 
+    /// RFC 9126 §7.3: a `request_uri` is used once. For a person who opens the sign-in
+    /// page again, or copies it to another browser, the same request (same `state`, nonce
+    /// and PKCE challenge) is pushed again for a fresh one; the result goes to
+    /// [`PendingSignIn::use_pushed`]. Needs no lock on the pending sign-in.
+    pub async fn push_again(&self, request: &PushRequest) -> Result<Url, Error> {
+        let endpoint = par_endpoint(&self.config, &self.metadata)?.ok_or(ParError::NotOffered)?;
+        self.push_to(request, &endpoint).await
+    }
+
+    /// Push `request` and build the browser's URL: RFC 9126 §4, only `client_id` and
+    /// `request_uri`.
+    async fn push_to(&self, request: &PushRequest, endpoint: &Url) -> Result<Url, Error> {
+        let request_uri = self.push(request, endpoint).await?;
+        let mut url = self.metadata.authorization_endpoint().url().clone();
+        url.query_pairs_mut()
+            .append_pair("client_id", &self.config.client_id)
+            .append_pair("request_uri", &request_uri);
+        Ok(url)
+    }
+
     /// RFC 9126 §2.1: POST every parameter of the authorization request, with client
     /// authentication as at the token endpoint; §2.2: read back `request_uri`.
-    async fn push(&self, pending: &PendingSignIn, endpoint: &Url) -> Result<String, Error> {
+    async fn push(&self, pending: &PushRequest, endpoint: &Url) -> Result<String, Error> {
         let params: Vec<(String, String)> = pending
-            .authorization_url
+            .request
             .query_pairs()
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();

@@ -42,6 +42,9 @@ pub struct PendingSignIn {
     pub(crate) trace: FlowTrace,
     /// The new account's DPoP key (RFC 9449), when the provider binds tokens.
     dpop_key: Option<crate::dpop::DpopKey>,
+    /// The whole request, when it was pushed (RFC 9126): to push again for a fresh
+    /// one-time `request_uri`.
+    pub(crate) pushed: Option<Url>,
 }
 
 impl std::fmt::Debug for PendingSignIn {

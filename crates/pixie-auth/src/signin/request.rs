@@ -102,6 +102,7 @@ impl Provider {
             verifier,
             started: Instant::now(),
             dpop_key,
+            pushed: None,
         })
     }
 
