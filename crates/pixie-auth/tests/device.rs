@@ -3,11 +3,14 @@
 //! ten-minute code runs in milliseconds while every wait the core asks for is recorded.
 
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
+#[path = "common/clock.rs"]
+mod clock;
 mod common;
+
+use clock::GatedClock;
 
 use pixie_auth::device::DeviceClock;
 use pixie_auth::flow::Party;
@@ -16,72 +19,22 @@ use pixie_dev_idp::browser::{Answer, DeviceOutcome, answer_device};
 use pixie_dev_idp::{ClientRegistration, DevIdp, IdpConfig};
 use tokio::sync::watch;
 
-/// Virtual time for the core and the provider alike: each sleep the core asks for moves both
-/// clocks by as much (the provider's by `skew` less for the sleeps listed in `short`, to play
-/// a client that polls early). After `hold_after` sleeps, a sleep waits for the gate (the
-/// person has not answered yet).
-struct TestClock {
-    start: Instant,
-    elapsed: Mutex<Duration>,
-    sleeps: Mutex<Vec<Duration>>,
-    idp: pixie_dev_idp::Clock,
+/// The gated clock for the demo provider: its clock moves with each sleep, one second less
+/// for the sleeps listed in `short` (a client that polls early).
+fn test_clock(
+    idp: &DevIdp,
     hold_after: usize,
-    short: Vec<usize>,
-    gate: watch::Receiver<bool>,
-}
-
-impl TestClock {
-    fn new(idp: &DevIdp, hold_after: usize) -> (Arc<Self>, watch::Sender<bool>) {
-        let (open, gate) = watch::channel(false);
-        let clock = Arc::new(Self {
-            start: Instant::now(),
-            elapsed: Mutex::new(Duration::ZERO),
-            sleeps: Mutex::new(Vec::new()),
-            idp: idp.clock().clone(),
-            hold_after,
-            short: Vec::new(),
-            gate,
-        });
-        (clock, open)
-    }
-
-    fn sleeps(&self) -> Vec<u64> {
-        self.sleeps
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|d| d.as_secs())
-            .collect()
-    }
-}
-
-impl DeviceClock for TestClock {
-    fn now(&self) -> Instant {
-        self.start + *self.elapsed.lock().unwrap()
-    }
-
-    fn sleep(&self, d: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
-        *self.elapsed.lock().unwrap() += d;
-        let n = {
-            let mut s = self.sleeps.lock().unwrap();
-            s.push(d);
-            s.len()
-        };
-        let skew = if self.short.contains(&n) {
+    short: &[usize],
+) -> (Arc<GatedClock>, watch::Sender<bool>) {
+    let (idp, short) = (idp.clock().clone(), short.to_vec());
+    GatedClock::new(hold_after, move |n, d| {
+        let skew = if short.contains(&n) {
             Duration::from_secs(1)
         } else {
             Duration::ZERO
         };
-        self.idp.advance(d - skew);
-        let mut gate = self.gate.clone();
-        let hold = n > self.hold_after;
-        Box::pin(async move {
-            if hold {
-                let _ = gate.wait_for(|open| *open).await;
-            }
-            tokio::task::yield_now().await;
-        })
-    }
+        idp.advance(d - skew);
+    })
 }
 
 /// Wait (in real time) until the core has polled `n` times.
@@ -99,7 +52,7 @@ async fn guarded<T>(fut: impl Future<Output = T>) -> T {
         .expect("the core kept polling without waiting (virtual time never moved)")
 }
 
-async fn start(provider: &Provider, clock: &Arc<TestClock>) -> PendingDeviceSignIn {
+async fn start(provider: &Provider, clock: &Arc<GatedClock>) -> PendingDeviceSignIn {
     let clock: Arc<dyn DeviceClock> = clock.clone();
     provider
         .start_device_sign_in_with_clock(clock)
@@ -115,7 +68,7 @@ async fn a_person_on_another_device_signs_pixie_in() {
         provider.device_authorization_endpoint().unwrap().as_str(),
         format!("{}/device_authorization", idp.issuer())
     );
-    let (clock, open) = TestClock::new(&idp, 3);
+    let (clock, open) = test_clock(&idp, 3, &[]);
     let pending = start(&provider, &clock).await;
 
     // What the window shows.
@@ -223,7 +176,7 @@ async fn a_person_on_another_device_signs_pixie_in() {
 #[tokio::test]
 async fn the_code_from_the_qr_link_needs_no_typing_and_a_no_is_a_no() {
     let (idp, provider) = common::demo(IdpConfig::default()).await;
-    let (clock, open) = TestClock::new(&idp, 1);
+    let (clock, open) = test_clock(&idp, 1, &[]);
     let pending = start(&provider, &clock).await;
     let person = async {
         polled(&pending, 1).await;
@@ -269,16 +222,7 @@ async fn a_wrong_user_code_is_turned_away_on_the_page() {
 async fn slow_down_adds_five_seconds_and_the_core_keeps_it() {
     let (idp, provider) = common::demo(IdpConfig::default()).await;
     // The second wait is a second short on the provider's clock: it answers slow_down.
-    let (open, gate) = watch::channel(false);
-    let clock = Arc::new(TestClock {
-        start: Instant::now(),
-        elapsed: Mutex::new(Duration::ZERO),
-        sleeps: Mutex::new(Vec::new()),
-        idp: idp.clock().clone(),
-        hold_after: 4,
-        short: vec![2],
-        gate,
-    });
+    let (clock, open) = test_clock(&idp, 4, &[2]);
     let pending = start(&provider, &clock).await;
     let code = pending.user_code().to_owned();
     let person = async {
@@ -314,7 +258,7 @@ async fn slow_down_adds_five_seconds_and_the_core_keeps_it() {
 #[tokio::test]
 async fn nobody_answers_and_the_code_runs_out_here() {
     let (idp, provider) = common::demo(IdpConfig::default()).await;
-    let (clock, _open) = TestClock::new(&idp, usize::MAX);
+    let (clock, _open) = test_clock(&idp, usize::MAX, &[]);
     let pending = start(&provider, &clock).await;
     let err = provider
         .complete_device_sign_in(&pending)
@@ -337,7 +281,7 @@ async fn nobody_answers_and_the_code_runs_out_here() {
 #[tokio::test]
 async fn the_provider_says_the_code_expired() {
     let (idp, provider) = common::demo(IdpConfig::default()).await;
-    let (clock, _open) = TestClock::new(&idp, usize::MAX);
+    let (clock, _open) = test_clock(&idp, usize::MAX, &[]);
     let pending = start(&provider, &clock).await;
     // The provider's clock is ahead: its first answer is expired_token.
     idp.clock().advance(Duration::from_secs(601));
@@ -367,7 +311,7 @@ async fn a_device_code_is_bound_to_its_client() {
     let thief = Provider::discover(config, HttpClient::new().unwrap())
         .await
         .unwrap();
-    let (clock, open) = TestClock::new(&idp, usize::MAX);
+    let (clock, open) = test_clock(&idp, usize::MAX, &[]);
     open.send(true).unwrap();
     let pending = start(&provider, &clock).await;
     answer_device(
@@ -388,7 +332,7 @@ async fn a_device_code_is_bound_to_its_client() {
 #[tokio::test]
 async fn dropping_the_future_cancels_and_the_pending_sign_in_carries_on() {
     let (idp, provider) = common::demo(IdpConfig::default()).await;
-    let (clock, open) = TestClock::new(&idp, 2);
+    let (clock, open) = test_clock(&idp, 2, &[]);
     let pending = start(&provider, &clock).await;
     // Cancel while the core waits for its third poll.
     let cancelled = tokio::select! {

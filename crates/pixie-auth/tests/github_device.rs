@@ -13,9 +13,8 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -27,6 +26,10 @@ use pixie_auth::flow::Party;
 use pixie_auth::{DeviceError, Error, HttpClient, PendingDeviceSignIn, Provider, config};
 use serde_json::{Value, json};
 use tokio::sync::watch;
+
+#[path = "common/clock.rs"]
+mod clock;
+use clock::GatedClock;
 
 const CLIENT_ID: &str = "Iv1.pixie";
 const DEVICE_CODE: &str = "3584d83530557fdd1f46af8289938c8ef79f9dc5";
@@ -340,63 +343,10 @@ async fn github(setup: impl FnOnce(&mut Gh)) -> (GhState, Provider) {
     (state, provider)
 }
 
-/// Virtual time for the core and the server alike. After `hold_after` waits, a wait also
-/// waits for the gate (the person has not finished yet).
-struct Clock {
-    start: Instant,
-    elapsed: Mutex<Duration>,
-    sleeps: Mutex<Vec<Duration>>,
-    gh: GhState,
-    hold_after: usize,
-    gate: watch::Receiver<bool>,
-}
-
-impl Clock {
-    fn new(gh: &GhState, hold_after: usize) -> (Arc<Self>, watch::Sender<bool>) {
-        let (open, gate) = watch::channel(false);
-        let clock = Arc::new(Self {
-            start: Instant::now(),
-            elapsed: Mutex::new(Duration::ZERO),
-            sleeps: Mutex::new(Vec::new()),
-            gh: gh.clone(),
-            hold_after,
-            gate,
-        });
-        (clock, open)
-    }
-
-    fn sleeps(&self) -> Vec<u64> {
-        self.sleeps
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|d| d.as_secs())
-            .collect()
-    }
-}
-
-impl DeviceClock for Clock {
-    fn now(&self) -> Instant {
-        self.start + *self.elapsed.lock().unwrap()
-    }
-
-    fn sleep(&self, d: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
-        *self.elapsed.lock().unwrap() += d;
-        self.gh.lock().unwrap().now += d;
-        let n = {
-            let mut s = self.sleeps.lock().unwrap();
-            s.push(d);
-            s.len()
-        };
-        let mut gate = self.gate.clone();
-        let hold = n > self.hold_after;
-        Box::pin(async move {
-            if hold {
-                let _ = gate.wait_for(|open| *open).await;
-            }
-            tokio::task::yield_now().await;
-        })
-    }
+/// The gated clock for the GitHub-shaped server: its clock moves with each sleep.
+fn gh_clock(gh: &GhState, hold_after: usize) -> (Arc<GatedClock>, watch::Sender<bool>) {
+    let gh = gh.clone();
+    GatedClock::new(hold_after, move |_, d| gh.lock().unwrap().now += d)
 }
 
 /// A guard, not a speed target: a core that stopped waiting would poll forever (virtual
@@ -436,7 +386,7 @@ async fn at_github(gh: &GhState, user_code: &str, authorize: bool) -> String {
         .unwrap()
 }
 
-async fn start(provider: &Provider, clock: &Arc<Clock>) -> PendingDeviceSignIn {
+async fn start(provider: &Provider, clock: &Arc<GatedClock>) -> PendingDeviceSignIn {
     let clock: Arc<dyn DeviceClock> = clock.clone();
     provider
         .start_device_sign_in_with_clock(clock)
@@ -454,7 +404,7 @@ async fn sign_in_with_slow_down(form_always: bool, named: u64) {
     })
     .await;
     assert!(provider.supports_device_flow(), "{what}");
-    let (clock, open) = Clock::new(&gh, 3);
+    let (clock, open) = gh_clock(&gh, 3);
     let pending = start(&provider, &clock).await;
 
     // What the window shows: GitHub's code and page; GitHub sends no complete URI, so the
@@ -578,7 +528,7 @@ async fn github_device_flow_reads_form_encoded_answers_and_keeps_a_longer_named_
 async fn github_device_errors_sent_with_http_200_end_in_plain_words() {
     // The person cancels on GitHub's page: access_denied.
     let (gh, provider) = github(|_| {}).await;
-    let (clock, open) = Clock::new(&gh, usize::MAX);
+    let (clock, open) = gh_clock(&gh, usize::MAX);
     open.send(true).unwrap();
     let pending = start(&provider, &clock).await;
     assert!(at_github(&gh, USER_CODE, false).await.contains("cancelled"));
@@ -599,7 +549,7 @@ async fn github_device_errors_sent_with_http_200_end_in_plain_words() {
 
     // GitHub's clock says the code expired (its 900 s ran out there first): expired_token.
     let (gh, provider) = github(|_| {}).await;
-    let (clock, _open) = Clock::new(&gh, usize::MAX);
+    let (clock, _open) = gh_clock(&gh, usize::MAX);
     let pending = start(&provider, &clock).await;
     gh.lock().unwrap().now += Duration::from_secs(901);
     let e = guarded(provider.complete_device_sign_in(&pending))
@@ -611,7 +561,7 @@ async fn github_device_errors_sent_with_http_200_end_in_plain_words() {
 
     // The device code is not (or no longer) known: incorrect_device_code.
     let (gh, provider) = github(|g| g.forget_code = true).await;
-    let (clock, _open) = Clock::new(&gh, usize::MAX);
+    let (clock, _open) = gh_clock(&gh, usize::MAX);
     let pending = start(&provider, &clock).await;
     let e = guarded(provider.complete_device_sign_in(&pending))
         .await
@@ -642,7 +592,7 @@ async fn github_device_errors_sent_with_http_200_end_in_plain_words() {
 #[tokio::test]
 async fn nobody_answers_at_github_and_the_fifteen_minutes_run_out_here() {
     let (gh, provider) = github(|_| {}).await;
-    let (clock, _open) = Clock::new(&gh, usize::MAX);
+    let (clock, _open) = gh_clock(&gh, usize::MAX);
     let pending = start(&provider, &clock).await;
     let e = guarded(provider.complete_device_sign_in(&pending))
         .await
