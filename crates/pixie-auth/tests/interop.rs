@@ -16,7 +16,7 @@ use pixie_auth::settings::{RedirectMode, default_redirect_uri};
 
 #[path = "interop/harness.rs"]
 mod harness;
-use harness::{Interop, configured, configured_at, discover, interop, person};
+use harness::{Interop, configured, configured_at, discover, interop, loopback_sign_in, person};
 
 #[path = "interop/device.rs"]
 mod device;
@@ -122,19 +122,7 @@ async fn loopback_sign_in_answers_the_browser_and_closes() {
     let pending = provider.start_sign_in_to(&redirect_uri).unwrap();
     let auth = pending.authorization_url().to_string();
     // The person's browser follows the redirect to the listener (--visit) and shows its page.
-    let args = [
-        "login".to_owned(),
-        auth,
-        "--user".into(),
-        "grace".into(),
-        "--visit".into(),
-    ];
-    let i2 = i.clone();
-    let browser = tokio::task::spawn_blocking(move || {
-        person(&i2, &args.iter().map(String::as_str).collect::<Vec<_>>())
-    });
-    let callback = listener.accept(&pending).await.expect("the redirect");
-    let shown = browser.await.unwrap();
+    let (callback, shown) = loopback_sign_in(&i, auth, "grace", listener, &pending).await;
     assert!(shown[0].starts_with(redirect_uri.as_str()), "{shown:?}");
     assert_eq!(shown[1], "200");
     assert!(

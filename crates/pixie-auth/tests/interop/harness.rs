@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::Command;
 
 use pixie_auth::config;
-use pixie_auth::{HttpClient, Provider, ProviderConfig};
+use pixie_auth::loopback::LoopbackListener;
+use pixie_auth::{HttpClient, PendingSignIn, Provider, ProviderConfig, ValidatedCallback};
 
 #[derive(Clone)]
 pub struct Interop {
@@ -72,4 +73,29 @@ pub async fn discover(config: ProviderConfig) -> Provider {
     Provider::discover(config, HttpClient::new().expect("http client"))
         .await
         .expect("discovery of oidc-provider")
+}
+
+/// The person signs in as `user` at `auth` in a browser that follows the redirect to the
+/// loopback `listener` (`--visit`): what the listener validated, and what the browser was
+/// shown (the redirect URI it loaded, then the page's status).
+pub async fn loopback_sign_in(
+    i: &Interop,
+    auth: String,
+    user: &str,
+    listener: LoopbackListener,
+    pending: &PendingSignIn,
+) -> (ValidatedCallback, Vec<String>) {
+    let args = [
+        "login".to_owned(),
+        auth,
+        "--user".into(),
+        user.into(),
+        "--visit".into(),
+    ];
+    let i2 = i.clone();
+    let browser = tokio::task::spawn_blocking(move || {
+        person(&i2, &args.iter().map(String::as_str).collect::<Vec<_>>())
+    });
+    let callback = listener.accept(pending).await.expect("the redirect");
+    (callback, browser.await.unwrap())
 }

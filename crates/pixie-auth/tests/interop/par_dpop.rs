@@ -13,7 +13,7 @@ use pixie_auth::settings::{RedirectMode, default_redirect_uri};
 use pixie_auth::{DpopKey, Provider, SignInHints, SignedIn, StoredSession};
 use url::Url;
 
-use super::{Interop, configured_at, discover, interop, person};
+use super::{Interop, configured_at, discover, interop, loopback_sign_in, person};
 
 /// The query parameter names of `url`, sorted.
 fn names(url: &Url) -> BTreeSet<String> {
@@ -61,19 +61,14 @@ async fn sign_in(
         .prepare_sign_in(Some(&redirect_uri), &hints)
         .await
         .expect("the request is pushed");
-    let args = [
-        "login".to_owned(),
+    let (callback, shown) = loopback_sign_in(
+        i,
         pending.authorization_url().to_string(),
-        "--user".into(),
-        user.into(),
-        "--visit".into(),
-    ];
-    let i2 = i.clone();
-    let browser = tokio::task::spawn_blocking(move || {
-        person(&i2, &args.iter().map(String::as_str).collect::<Vec<_>>())
-    });
-    let callback = listener.accept(&pending).await.expect("the redirect");
-    let shown = browser.await.unwrap();
+        user,
+        listener,
+        &pending,
+    )
+    .await;
     assert!(shown[0].starts_with(redirect_uri.as_str()), "{shown:?}");
     assert_eq!(shown[1], "200", "{shown:?}");
     let (auth, trace) = (pending.authorization_url().clone(), pending.trace().clone());
