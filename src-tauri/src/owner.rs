@@ -93,6 +93,7 @@ fn for_profile(t: &Tokens) -> Tokens {
         id_token: t.id_token.clone(),
         expires_at: t.expires_at,
         subject: t.subject.clone(),
+        dpop_key: t.dpop_key.clone(),
     }
 }
 

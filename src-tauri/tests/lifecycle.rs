@@ -372,6 +372,7 @@ async fn without_a_refresh_token_sign_out_revokes_the_access_token_and_ends_the_
         id_token: None,
         expires_at: None,
         subject: openidconnect::SubjectIdentifier::new("ada".into()),
+        dpop_key: None,
     };
     assert!(s.provider.user_info(&tokens).await.is_err(), "revoked");
     // RP-Initiated Logout: the end-session page was opened, with a state.

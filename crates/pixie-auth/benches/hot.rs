@@ -59,7 +59,7 @@ fn callback(c: &mut Criterion) {
 fn id_token(c: &mut Criterion) {
     // A real ID token from the demo provider, and its JWKS cached by discovery.
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let (_idp, provider, token, nonce) = rt.block_on(async {
+    let (_idp, provider, token, access, nonce) = rt.block_on(async {
         let idp = DevIdp::start(IdpConfig::default()).await.expect("idp");
         let config = ProviderConfig::new(
             "bench",
@@ -86,11 +86,11 @@ fn id_token(c: &mut Criterion) {
         let cb = pending.validate_callback(&redirect).expect("callback");
         let tokens = provider.exchange(pending, &cb).await.expect("tokens");
         let token = tokens.id_token.expect("id token").secret().clone();
-        (idp, provider, token, nonce)
+        (idp, provider, token, tokens.access_token, nonce)
     });
-    assert!(provider.verify_id_token(&token, Some(&nonce)).is_ok());
+    assert!(provider.verify_id_token(&token, &access, &nonce).is_ok());
     c.bench_function("verify_id_token (RS256, cached JWKS)", |b| {
-        b.iter(|| black_box(provider.verify_id_token(&token, Some(&nonce)).is_ok()))
+        b.iter(|| black_box(provider.verify_id_token(&token, &access, &nonce).is_ok()))
     });
 }
 

@@ -325,13 +325,11 @@ impl Provider {
         // The code flow's checks with one difference: RFC 8628 §3.1 has no nonce parameter,
         // so none was sent and none is compared (OIDC Core §3.1.3.7 step 11 applies "if a
         // nonce value was sent"); the ID token itself is still required (§3.1.3.3).
-        let tokens = self
+        let mut tokens = self
             .verify_token_response(&response, Expect::Device, Some(&pending.trace))
             .await?;
         // RFC 9449 §5: the account's tokens work only with its key from now on.
-        if let Some(key) = &pending.dpop_key {
-            self.dpop.keep_key(tokens.subject.as_str(), key);
-        }
+        tokens.dpop_key = pending.dpop_key.clone();
         self.signed_in(tokens, &pending.trace).await
     }
 }

@@ -74,12 +74,6 @@ impl crate::provider::Provider {
         }
     }
 
-    /// The DPoP key of the account `subject` known in this run (from its sign-in, or its
-    /// stored session at the last refresh).
-    pub(crate) fn dpop_key_of(&self, subject: &str) -> Option<DpopKey> {
-        self.dpop.key_for(subject)
-    }
-
     /// A client that adds proofs with `key` to the requests of `http`.
     pub(crate) fn dpop_client(
         &self,

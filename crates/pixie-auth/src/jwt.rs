@@ -1,6 +1,7 @@
 //! The two JSON parts of a compact JWS (RFC 7515 §7.1), decoded in one place. The core
 //! reads them for what `openidconnect` does not model: Microsoft's `tid`, the `kid` the flow
-//! record shows, and the `login_hint` of Pixie's own ID token at sign-out. Nothing here verifies anything: each
+//! record shows, the claims of the original ID token a refreshed one is compared with, and
+//! the `login_hint` of Pixie's own ID token at sign-out. Nothing here verifies anything: each
 //! caller says why reading without verification is right where it reads.
 
 use base64::Engine;
@@ -48,6 +49,23 @@ impl Jwt {
     /// A string claim of the payload.
     pub(crate) fn claim(&self, name: &str) -> Option<&str> {
         self.payload.get(name)?.as_str()
+    }
+
+    /// An integer claim of the payload (a NumericDate such as `auth_time`, RFC 7519 §2).
+    pub(crate) fn number(&self, name: &str) -> Option<i64> {
+        self.payload.get(name)?.as_i64()
+    }
+
+    /// The `aud` claim, sorted: one string or an array of strings (RFC 7519 §4.1.3); empty
+    /// when absent or of another shape.
+    pub(crate) fn audiences(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = match self.payload.get("aud") {
+            Some(Value::String(s)) => vec![s.as_str()],
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        out.sort_unstable();
+        out
     }
 }
 

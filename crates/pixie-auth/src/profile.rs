@@ -94,7 +94,7 @@ impl Provider {
     ) -> Result<(Profile, Option<String>), Error> {
         let claims = self.user_info_with(http, tokens).await;
         if let Some(t) = trace {
-            let dpop = self.dpop_key_of(tokens.subject.as_str()).is_some();
+            let dpop = tokens.dpop_key.is_some();
             t.push(userinfo_step(&self.userinfo_path(), &claims, t, dpop));
         }
         let claims = claims?;
@@ -128,9 +128,9 @@ impl Provider {
             other => Error::UserInfo(other.to_string()),
         };
         // RFC 9449 §7.1: a DPoP-bound access token goes with a proof (and `ath`).
-        match self.dpop_key_of(tokens.subject.as_str()) {
+        match &tokens.dpop_key {
             Some(key) => {
-                let client = self.dpop_client(http, &key, "userinfo");
+                let client = self.dpop_client(http, key, "userinfo");
                 let result = request.request_async(&client).await.map_err(map);
                 match client.outcome().failure {
                     Some(e) if result.is_err() => Err(e.into()),

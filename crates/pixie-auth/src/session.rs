@@ -70,10 +70,9 @@ impl StoredSession {
                 .id_token
                 .clone()
                 .or_else(|| previous.and_then(|p| p.id_token.clone())),
-            // RFC 9449 §5: the key the tokens are bound to, through every refresh.
-            dpop_key: provider
-                .dpop_key_of(tokens.subject.as_str())
-                .or_else(|| previous.and_then(|p| p.dpop_key.clone())),
+            // RFC 9449 §5: the key the tokens are bound to, through every refresh (a refresh
+            // carries the session's own key; a new sign-in brings its own, or none).
+            dpop_key: tokens.dpop_key.clone(),
         })
     }
 }
@@ -123,12 +122,15 @@ impl Provider {
                 .map_err(token_error)?,
         };
         let subject = SubjectIdentifier::new(session.subject.clone());
-        let tokens = self
-            .verify_token_response(&response, Expect::Refresh(&subject), None)
+        let mut tokens = self
+            .verify_token_response(
+                &response,
+                Expect::Refresh(&subject, session.id_token.as_ref()),
+                None,
+            )
             .await?;
-        if let Some(key) = &session.dpop_key {
-            self.dpop.keep_key(tokens.subject.as_str(), key);
-        }
+        // RFC 9449 §5: refreshed tokens stay bound to the session's key.
+        tokens.dpop_key = session.dpop_key.clone();
         Ok(tokens)
     }
 
@@ -147,10 +149,8 @@ impl Provider {
             id_token: None,
             expires_at: None,
             subject: SubjectIdentifier::new(session.subject.clone()),
+            dpop_key: session.dpop_key.clone(),
         };
-        if let Some(key) = &session.dpop_key {
-            self.dpop.keep_key(&session.subject, key);
-        }
         // Only the check: the caller loads the profile (and picture) with the tokens.
         match self.config().protocol {
             Protocol::Oauth2 => {
@@ -193,11 +193,7 @@ impl Provider {
             )
             .map_err(|e| Error::http("revocation", e))?;
         // RFC 9449 §4: the request of a DPoP client carries a proof of its key.
-        let key = session
-            .dpop_key
-            .clone()
-            .or_else(|| self.dpop_key_of(&session.subject));
-        let response = match &key {
+        let response = match &session.dpop_key {
             Some(key) => {
                 self.dpop_client(&self.http, key, "revocation")
                     .execute(request)

@@ -7,6 +7,8 @@ use openidconnect::core::CoreIdToken;
 use openidconnect::{AccessToken, RefreshToken, SubjectIdentifier};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::dpop::DpopKey;
+
 /// A signed ID token (OIDC Core §2). A bearer of the person's identity at the provider (it
 /// goes back as `id_token_hint` at sign-out), so it is a secret like the others.
 #[derive(Clone, Serialize, Deserialize)]
@@ -57,6 +59,10 @@ pub struct Tokens {
     pub expires_at: Option<DateTime<Utc>>,
     /// The account the tokens are about (the ID token's `sub`, or the user API's id).
     pub subject: SubjectIdentifier,
+    /// The DPoP key the tokens are bound to (RFC 9449 §5), if any: every request made with
+    /// them carries a proof of it. It travels with the tokens, so two sign-ins of the same
+    /// person, or a refresh beside a new sign-in, can never swap keys.
+    pub dpop_key: Option<DpopKey>,
 }
 
 #[cfg(test)]

@@ -133,6 +133,8 @@ const TABLE: &[(Fault, Want)] = &[
         Fault::IdTokenCritHeader,
         Want::Refused("id_token_invalid", "failed Pixie's security checks"),
     ),
+    // An azp naming Pixie, its sole audience: steps 4–5 pass (its refresh: tests/session.rs).
+    (Fault::IdTokenOwnAzp, Want::SignedIn),
     // Unknown claims are ignored (OIDC Core §5.1 / RFC 7519 §4).
     (Fault::IdTokenExtraClaims, Want::SignedIn),
     // Key rotation: the right answer is to fetch the JWKS once more, then accept.

@@ -3,9 +3,9 @@
 
 mod common;
 
-use pixie_auth::{HttpClient, Provider, StoredSession};
+use pixie_auth::{Error, HttpClient, IdTokenError, Provider, StoredSession};
 use pixie_dev_idp::browser::{Answer, answer};
-use pixie_dev_idp::{DevIdp, IdpConfig};
+use pixie_dev_idp::{DevIdp, Fault, IdpConfig};
 
 async fn signed_in(provider: &Provider) -> StoredSession {
     let pending = provider.start_sign_in().unwrap();
@@ -101,4 +101,79 @@ async fn the_provider_keeps_sessions_across_a_restart_without_storing_tokens() {
         .expect("the session survived the restart");
     idp.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// RFC 9449 §5: each sign-in's tokens are bound to its own key, and the key travels with
+/// them. Two sign-ins of the same person, and a refresh of the first beside the second,
+/// never swap keys (they were once kept in a map by subject, where the last one won).
+#[tokio::test]
+async fn two_sign_ins_of_one_person_keep_their_own_dpop_keys() {
+    let (_idp, provider) = common::demo(IdpConfig::default()).await;
+    let first = signed_in(&provider).await;
+    let second = signed_in(&provider).await;
+    let (Some(k1), Some(k2)) = (&first.dpop_key, &second.dpop_key) else {
+        panic!("the demo provider offers DPoP, so each session has a key");
+    };
+    assert_eq!(first.subject, second.subject);
+    assert_ne!(k1, k2, "one key per sign-in");
+
+    // The first session's refresh is proven with its own key, and its new tokens carry it.
+    let refreshed = provider
+        .refresh(&first)
+        .await
+        .expect("refresh of the first");
+    assert_eq!(refreshed.dpop_key.as_ref(), Some(k1));
+    let (profile, _) = provider
+        .load_profile(&refreshed)
+        .await
+        .expect("first works");
+    assert_eq!(profile.name, "Ada Lovelace");
+    // The second, refreshed after it, still works with its own key.
+    let refreshed = provider
+        .refresh(&second)
+        .await
+        .expect("refresh of the second");
+    assert_eq!(refreshed.dpop_key.as_ref(), Some(k2));
+    provider
+        .load_profile(&refreshed)
+        .await
+        .expect("second works");
+    // And a session kept from the first refresh holds the first key.
+    let kept = StoredSession::from_tokens(&provider, &refreshed, Some(&second)).unwrap();
+    assert_eq!(kept.dpop_key.as_ref(), Some(k2));
+}
+
+/// OIDC Core §12.2: a refreshed ID token keeps the original's `iss`, `sub`, `aud`, `azp` and
+/// `auth_time`; "if no azp Claim was present in the original ID Token, one MUST NOT be present
+/// in the new ID Token". An `azp` naming Pixie is fine at sign-in (steps 4–5), but not as
+/// the answer to a refresh of a sign-in that had none: refused as the ID token's fault,
+/// typed at its step, not as a refresh token the provider revoked.
+#[tokio::test]
+async fn a_refreshed_id_token_must_keep_the_original_azp() {
+    let (idp, provider) = common::demo(IdpConfig {
+        allow_faults: true,
+        ..IdpConfig::default()
+    })
+    .await;
+    let first = signed_in(&provider).await;
+    idp.set_fault(Some(Fault::IdTokenOwnAzp)).await.unwrap();
+    let err = provider.refresh(&first).await.unwrap_err();
+    assert!(
+        matches!(err, Error::IdToken(IdTokenError::ChangedOnRefresh("azp"))),
+        "{err:?}"
+    );
+    assert!(!err.is_invalid_grant(), "{err:?}");
+
+    // A sign-in that had it from the start keeps it through its refreshes.
+    let second = signed_in(&provider).await;
+    let tokens = provider.refresh(&second).await.expect("the same azp");
+    assert!(tokens.id_token.is_some());
+    // And the other way round: a refresh that drops it.
+    idp.set_fault(None).await.unwrap();
+    let kept = StoredSession::from_tokens(&provider, &tokens, Some(&second)).unwrap();
+    let err = provider.refresh(&kept).await.unwrap_err();
+    assert!(
+        matches!(err, Error::IdToken(IdTokenError::ChangedOnRefresh("azp"))),
+        "{err:?}"
+    );
 }

@@ -1,20 +1,18 @@
-//! What a provider remembers for DPoP across requests: nonces and this run's keys.
+//! What a provider remembers for DPoP across requests: the servers' nonces.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-
-use super::key::DpopKey;
 
 /// Longest `DPoP-Nonce` kept (RFC 9449 §8.1: NQCHAR, no length given; real ones are short).
 const MAX_NONCE: usize = 512;
 
 /// What a provider remembers for DPoP across requests: the latest nonce of each server
-/// (RFC 9449 §8.2, §9) and, for this run, each account's key by subject (the lasting copy
-/// is in the account's [`crate::StoredSession`] in the keyring).
+/// (RFC 9449 §8.2, §9). Keys are not kept here: each travels with the tokens bound to it
+/// ([`crate::Tokens::dpop_key`]) and, between runs, in the account's
+/// [`crate::StoredSession`] in the keyring.
 #[derive(Default)]
 pub struct DpopState {
     nonces: Mutex<HashMap<String, String>>,
-    keys: Mutex<HashMap<String, DpopKey>>,
 }
 
 impl std::fmt::Debug for DpopState {
@@ -39,15 +37,5 @@ impl DpopState {
             n.insert(origin.to_owned(), nonce.to_owned());
         }
         valid
-    }
-
-    pub(crate) fn key_for(&self, subject: &str) -> Option<DpopKey> {
-        self.keys.lock().ok()?.get(subject).cloned()
-    }
-
-    pub(crate) fn keep_key(&self, subject: &str, key: &DpopKey) {
-        if let Ok(mut k) = self.keys.lock() {
-            k.insert(subject.to_owned(), key.clone());
-        }
     }
 }

@@ -36,8 +36,9 @@ pub(crate) enum Expect<'a> {
     /// The device grant (RFC 8628): an ID token; no nonce was sent, so none is compared
     /// (OIDC Core §3.1.3.7 step 11 applies "if a nonce value was sent").
     Device,
-    /// A refresh (OIDC Core §12.2): an ID token is optional and about the same account.
-    Refresh(&'a SubjectIdentifier),
+    /// A refresh (OIDC Core §12.2): an ID token is optional, about the same account, and
+    /// has the `iss`, `aud`, `azp` and `auth_time` of the original one (when it was kept).
+    Refresh(&'a SubjectIdentifier, Option<&'a IdToken>),
 }
 
 impl Provider {
@@ -65,7 +66,7 @@ impl Provider {
         let id_token = self.id_token_of(response, expect)?;
         let subject = match (&id_token, expect) {
             (Some(t), _) => self.check(t, response.access_token(), expect, now).await?,
-            (None, Expect::Refresh(subject)) => subject.clone(),
+            (None, Expect::Refresh(subject, _)) => subject.clone(),
             // Filled in from the user API by the caller (OAuth 2.0 has no ID token).
             (None, _) => SubjectIdentifier::new(String::new()),
         };
@@ -76,6 +77,8 @@ impl Provider {
             id_token: id_token.map(IdToken::new),
             expires_at,
             subject,
+            // Set by the caller, which holds the key the request was proven with.
+            dpop_key: None,
         })
     }
 
@@ -91,7 +94,7 @@ impl Provider {
         }
         match (response.id_token(), expect) {
             (Some(t), _) => Ok(Some(t.clone())),
-            (None, Expect::Refresh(_)) => Ok(None),
+            (None, Expect::Refresh(..)) => Ok(None),
             (None, Expect::SignIn(_) | Expect::Device) => Err(IdTokenError::Missing),
         }
     }
@@ -105,64 +108,70 @@ impl Provider {
         now: DateTime<Utc>,
     ) -> Result<SubjectIdentifier, Error> {
         let (verifier, claims) = self.verified_claims(id_token, expect).await?;
-        // OIDC Core §3.1.3.7 steps 4–5, which `openidconnect` leaves to the client: with
-        // several audiences `azp` must be there, and when there it must name Pixie.
+        Ok(self.own_checks(&verifier, id_token, claims, access_token, expect, now)?)
+    }
+
+    /// The checks Pixie makes itself once `openidconnect`'s verifier has passed the token.
+    fn own_checks(
+        &self,
+        verifier: &CoreIdTokenVerifier<'_>,
+        id_token: &CoreIdToken,
+        claims: &CoreIdTokenClaims,
+        access_token: &AccessToken,
+        expect: Expect<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<SubjectIdentifier, IdTokenError> {
+        self.check_authorized_party(claims)?;
+        if self.is_multi_tenant() {
+            self.check_tenant(id_token, claims)?;
+        }
+        // OIDC Core §3.1.3.7 step 10: an `iat` far in the future means a broken or forged token.
+        if claims.issue_time() > now + MAX_IAT_SKEW {
+            return Err(IdTokenError::IssuedInFuture);
+        }
+        if let Expect::Refresh(subject, original) = expect {
+            same_as_original(claims, subject, original)?;
+        }
+        check_at_hash(verifier, id_token, claims, access_token)?;
+        Ok(claims.subject().clone())
+    }
+
+    /// OIDC Core §3.1.3.7 steps 4–5, which `openidconnect` leaves to the client: with
+    /// several audiences `azp` must be there, and when there it must name Pixie.
+    fn check_authorized_party(&self, claims: &CoreIdTokenClaims) -> Result<(), IdTokenError> {
         let client_id = self.config.client_id.as_str();
         match claims.authorized_party() {
             Some(azp) if azp.as_str() != client_id => {
                 let named: String = azp.as_str().chars().take(64).collect();
-                return Err(IdTokenError::AuthorizedParty(format!(
+                Err(IdTokenError::AuthorizedParty(format!(
                     "issued to `{named}`, not to Pixie"
-                ))
-                .into());
+                )))
             }
-            None if claims.audiences().len() > 1 => {
-                return Err(IdTokenError::AuthorizedParty(
-                    "several audiences and no azp naming Pixie".into(),
-                )
-                .into());
-            }
-            _ => {}
+            None if claims.audiences().len() > 1 => Err(IdTokenError::AuthorizedParty(
+                "several audiences and no azp naming Pixie".into(),
+            )),
+            _ => Ok(()),
         }
-        // OIDC Core §3.1.3.7 step 2 for a multi-tenant issuer (Microsoft identity platform,
-        // "Validate the issuer"): `iss` is the metadata's `{tenantid}` template filled with
-        // the token's own, signed, `tid`.
-        if self.is_multi_tenant() {
-            let tid = Jwt::decode(&id_token.to_string())
-                .and_then(|j| j.claim("tid").map(str::to_owned))
-                .filter(|t| {
-                    !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                })
-                .ok_or(IdTokenError::MissingTenant)?;
-            let expected = self.issuer().replace("{tenantid}", &tid);
-            if claims.issuer().as_str() != expected {
-                return Err(IdTokenError::TenantIssuer(claims.issuer().to_string()).into());
-            }
+    }
+
+    /// OIDC Core §3.1.3.7 step 2 for a multi-tenant issuer (Microsoft identity platform,
+    /// "Validate the issuer"): `iss` is the metadata's `{tenantid}` template filled with the
+    /// token's own, signed, `tid`.
+    fn check_tenant(
+        &self,
+        id_token: &CoreIdToken,
+        claims: &CoreIdTokenClaims,
+    ) -> Result<(), IdTokenError> {
+        // Read without verifying here: the verifier has checked this very token's signature.
+        let tid = Jwt::decode(&id_token.to_string())
+            .and_then(|j| j.claim("tid").map(str::to_owned))
+            .filter(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            .ok_or(IdTokenError::MissingTenant)?;
+        let expected = self.issuer().replace("{tenantid}", &tid);
+        if claims.issuer().as_str() != expected {
+            return Err(IdTokenError::TenantIssuer(claims.issuer().to_string()));
         }
-        // OIDC Core §3.1.3.7 step 10: an `iat` far in the future means a broken or forged token.
-        if claims.issue_time() > now + MAX_IAT_SKEW {
-            return Err(IdTokenError::IssuedInFuture.into());
-        }
-        // OIDC Core §12.2: a refreshed ID token is about the same person.
-        if let Expect::Refresh(expected) = expect
-            && claims.subject() != expected
-        {
-            return Err(IdTokenError::SubjectChanged.into());
-        }
-        // OIDC Core §3.1.3.8 / §3.2.2.9: when `at_hash` is present it must match.
-        if let Some(expected) = claims.access_token_hash() {
-            let unreadable = |e: &dyn std::fmt::Display| IdTokenError::Unreadable(e.to_string());
-            let alg = id_token.signing_alg().map_err(|e| unreadable(&e))?;
-            let key = id_token
-                .signing_key(&verifier)
-                .map_err(|e| IdTokenError::Signature(e.to_string()))?;
-            let actual =
-                AccessTokenHash::from_token(access_token, alg, key).map_err(|e| unreadable(&e))?;
-            if actual != *expected {
-                return Err(IdTokenError::AtHash.into());
-            }
-        }
-        Ok(claims.subject().clone())
+        Ok(())
     }
 
     /// OIDC Core §3.1.3.7 steps 2–9 and 11 by `openidconnect`'s verifier. An unknown `kid`
@@ -189,18 +198,20 @@ impl Provider {
         }
     }
 
-    /// OIDC Core §3.1.3.7 steps 2–9 and 11 against the keys Pixie holds now, without fetching
-    /// anything. `nonce: None` is a refreshed token (§12.2), which carries none to compare.
+    /// Every check a sign-in makes on its ID token (OIDC Core §3.1.3.7 steps 2–11, the
+    /// multi-tenant issuer and `at_hash`), against the keys Pixie holds now: nothing is
+    /// fetched, so an unknown `kid` fails at the signature. Returns the token's subject.
     pub fn verify_id_token(
         &self,
         id_token: &CoreIdToken,
-        nonce: Option<&Nonce>,
-    ) -> Result<(), IdTokenError> {
-        let placeholder = SubjectIdentifier::new(String::new());
-        let expect = nonce.map_or(Expect::Refresh(&placeholder), Expect::SignIn);
-        claims_of(&self.id_token_verifier(), id_token, expect)
-            .map(|_| ())
-            .map_err(from_verifier)
+        access_token: &AccessToken,
+        nonce: &Nonce,
+    ) -> Result<SubjectIdentifier, IdTokenError> {
+        let verifier = self.id_token_verifier();
+        let expect = Expect::SignIn(nonce);
+        let claims = claims_of(&verifier, id_token, expect).map_err(from_verifier)?;
+        let now = (self.clock)();
+        self.own_checks(&verifier, id_token, claims, access_token, expect, now)
     }
 
     /// A verifier over the keys Pixie holds now, with the algorithm allow-list and the clock.
@@ -256,6 +267,62 @@ fn expires_at(
     now.checked_add_signed(d)
 }
 
+/// OIDC Core §12.2: a refreshed ID token is about the same account, and its `iss`, `aud`,
+/// `azp` (present or absent alike) and `auth_time` are the original one's. The original was
+/// verified when it came; it is read back here without verifying it again.
+fn same_as_original(
+    claims: &CoreIdTokenClaims,
+    subject: &SubjectIdentifier,
+    original: Option<&IdToken>,
+) -> Result<(), IdTokenError> {
+    if claims.subject() != subject {
+        return Err(IdTokenError::SubjectChanged);
+    }
+    let Some(original) = original.and_then(|t| Jwt::decode(&t.compact())) else {
+        return Ok(());
+    };
+    let mut audiences: Vec<&str> = claims.audiences().iter().map(|a| a.as_str()).collect();
+    audiences.sort_unstable();
+    let auth_time = claims.auth_time().map(|t| t.timestamp());
+    let changed = if original.claim("iss") != Some(claims.issuer().as_str()) {
+        Some("iss")
+    } else if original.audiences() != audiences {
+        Some("aud")
+    } else if original.claim("azp") != claims.authorized_party().map(|a| a.as_str()) {
+        Some("azp")
+    } else if auth_time.is_some() && original.number("auth_time") != auth_time {
+        Some("auth_time")
+    } else {
+        None
+    };
+    match changed {
+        Some(claim) => Err(IdTokenError::ChangedOnRefresh(claim)),
+        None => Ok(()),
+    }
+}
+
+/// OIDC Core §3.1.3.8 / §3.2.2.9: when `at_hash` is present it must match the access token.
+fn check_at_hash(
+    verifier: &CoreIdTokenVerifier<'_>,
+    id_token: &CoreIdToken,
+    claims: &CoreIdTokenClaims,
+    access_token: &AccessToken,
+) -> Result<(), IdTokenError> {
+    let Some(expected) = claims.access_token_hash() else {
+        return Ok(());
+    };
+    let unreadable = |e: &dyn std::fmt::Display| IdTokenError::Unreadable(e.to_string());
+    let alg = id_token.signing_alg().map_err(|e| unreadable(&e))?;
+    let key = id_token
+        .signing_key(verifier)
+        .map_err(|e| IdTokenError::Signature(e.to_string()))?;
+    let actual = AccessTokenHash::from_token(access_token, alg, key).map_err(|e| unreadable(&e))?;
+    match actual == *expected {
+        true => Ok(()),
+        false => Err(IdTokenError::AtHash),
+    }
+}
+
 /// The ID token's claims once `verifier` has checked them, with the nonce `expect` names.
 fn claims_of<'t>(
     verifier: &CoreIdTokenVerifier<'_>,
@@ -264,7 +331,7 @@ fn claims_of<'t>(
 ) -> Result<&'t CoreIdTokenClaims, ClaimsVerificationError> {
     match expect {
         Expect::SignIn(nonce) => id_token.claims(verifier, nonce),
-        Expect::Device | Expect::Refresh(_) => {
+        Expect::Device | Expect::Refresh(..) => {
             id_token.claims(verifier, |_: Option<&Nonce>| Ok(()))
         }
     }

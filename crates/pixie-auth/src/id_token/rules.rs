@@ -57,6 +57,10 @@ pub enum IdTokenError {
     /// OIDC Core §12.2: a refreshed ID token is about the same person.
     #[error("the refreshed ID token is about another account (sub)")]
     SubjectChanged,
+    /// OIDC Core §12.2: a refreshed ID token names another issuer, audience, authorized
+    /// party or authentication time than the original one.
+    #[error("the refreshed ID token's {0} is not the original one's")]
+    ChangedOnRefresh(&'static str),
     /// A token that could not be read as an ID token at all.
     #[error("the ID token could not be read: {0}")]
     Unreadable(String),
@@ -77,7 +81,7 @@ impl IdTokenError {
             Self::IssuedInFuture => C::IssuedAt,
             Self::Nonce(_) => C::Nonce,
             Self::AtHash => C::AtHash,
-            Self::SubjectChanged => C::SameSubject,
+            Self::SubjectChanged | Self::ChangedOnRefresh(_) => C::SameSubject,
         }
     }
 }
@@ -148,7 +152,9 @@ impl IdTokenCheck {
             Self::Nonce => "nonce matches this sign-in",
             Self::Tenant => "iss is the issuer of the token's own tenant (tid)",
             Self::IssuedAt => "issued now, not in the future (iat)",
-            Self::SameSubject => "about the same account as before (sub)",
+            Self::SameSubject => {
+                "about the same account as before (sub), with its iss, aud, azp and auth_time"
+            }
             Self::AtHash => "at_hash, when present, matches the access token",
         }
     }

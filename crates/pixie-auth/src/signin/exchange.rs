@@ -76,16 +76,15 @@ impl Provider {
             .trace
             .push(token_step(shown, &response, &pending.trace));
         let response = response?;
-        let tokens = self
+        let mut tokens = self
             .verify_token_response(
                 &response,
                 Expect::SignIn(&pending.nonce),
                 Some(&pending.trace),
             )
             .await?;
-        if let Some(key) = &pending.dpop_key {
-            self.dpop.keep_key(tokens.subject.as_str(), key);
-        }
+        // RFC 9449 §5: the tokens work only with the key the exchange was proven with.
+        tokens.dpop_key = pending.dpop_key.clone();
         Ok(tokens)
     }
 }

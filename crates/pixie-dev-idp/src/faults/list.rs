@@ -55,6 +55,7 @@ faults! {
     IdTokenMissingAud => "id-token-missing-aud": "the ID token has no aud",
     IdTokenWrongAzp => "id-token-wrong-azp": "the ID token names the client as its audience but another authorized party (azp)",
     IdTokenMultiAudNoAzp => "id-token-multi-aud-no-azp": "several audiences and no azp",
+    IdTokenOwnAzp => "id-token-own-azp": "the ID token carries an azp naming the client itself: valid on its own, but a refreshed one must have azp exactly when the original did (OIDC Core §12.2)",
     IdTokenExpired => "id-token-expired": "the ID token has expired",
     IdTokenMissingExp => "id-token-missing-exp": "the ID token has no exp",
     IdTokenIatFuture => "id-token-iat-future": "the ID token is issued an hour in the future",

@@ -141,6 +141,9 @@ fn tamper_claims(fault: Fault, claims: &mut Value, client_id: &str) {
             claims["azp"] = json!("someone-else");
         }
         Fault::IdTokenMultiAudNoAzp => claims["aud"] = json!([client_id, "someone-else"]),
+        // Valid by OIDC Core §3.1.3.7 steps 4–5 (§2: azp MAY name the sole audience); only
+        // §12.2, on a refresh, can tell.
+        Fault::IdTokenOwnAzp => claims["azp"] = json!(client_id),
         Fault::IdTokenExpired => {
             claims["iat"] = json!(now - 3600);
             claims["exp"] = json!(now - 60);
