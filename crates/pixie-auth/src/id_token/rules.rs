@@ -147,7 +147,9 @@ impl IdTokenCheck {
             Self::AuthorizedParty => {
                 "azp, when present, is Pixie (required with several audiences)"
             }
-            Self::Signature => "signature verified with the provider's JWKS",
+            // RFC 7515 §5.2: a JWS is validated header first (an allowed `alg`, every `crit`
+            // understood), then its signature; a refusal of either is this step's.
+            Self::Signature => "JOSE header and signature verified with the provider's JWKS",
             Self::Expiry => "not expired (exp)",
             Self::Nonce => "nonce matches this sign-in",
             Self::Tenant => "iss is the issuer of the token's own tenant (tid)",
