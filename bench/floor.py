@@ -325,9 +325,26 @@ def ratio(p, f, unit):
     return text
 
 
+# The targets of issue 21, judged on the medians of the run: (text, test(pixie, floor)).
+TARGETS = {
+    "ready": ("≤ 1.1×", lambda p, f: p <= 1.1 * f),
+    "pss_all": ("≤ floor + 20 MiB", lambda p, f: p <= f + 20),
+    "handback": ("≤ 50 ms", lambda p, _: p <= 50),
+    "size": ("≤ 1.3×", lambda p, f: p <= 1.3 * f),
+}
+
+
+def judged(key, p, f):
+    """The target cell and the held? cell of a figure (empty for a figure without one)."""
+    if key not in TARGETS or p is None:
+        return "", ""
+    text, test = TARGETS[key]
+    return text, ("yes" if test(p, f) else "no")
+
+
 def table(series, runs, sizes, handback=None):
-    """The Markdown table: figure | Pixie | floor | ratio, then how noisy it was and
-    Pixie's start-up steps."""
+    """The Markdown table: figure | target | Pixie | floor | ratio | held?, then how noisy it
+    was and Pixie's start-up steps."""
     p, f = series["pixie"], series["floor"]
     rows = [
         ("cold start: process start → page ready (its first command reached the app)", "ready", "ms",
@@ -338,21 +355,26 @@ def table(series, runs, sizes, handback=None):
         ("second instance (the link handler: Pixie's `pixie-open`, the floor itself): start → link forwarded → exit",
          "second", "ms", "second instance"),
     ]
-    out = ["| figure | Pixie median (min–max) | floor median (min–max) | ratio |",
-           "| --- | --- | --- | --- |"]
+    out = ["| figure | target | Pixie median (min–max) | floor median (min–max) | ratio | held? |",
+           "| --- | --- | --- | --- | --- | --- |"]
     noise = []
+    median = lambda v: statistics.median(v) if v else None
     for name, key, unit, short in rows:
-        out.append(f"| {name} | {cell(p.get(key), unit)} | {cell(f.get(key), unit)} | "
-                   f"{ratio(p.get(key), f.get(key), unit)} |")
+        target, held = judged(key, median(p.get(key)), median(f.get(key)))
+        out.append(f"| {name} | {target} | {cell(p.get(key), unit)} | {cell(f.get(key), unit)} | "
+                   f"{ratio(p.get(key), f.get(key), unit)} | {held} |")
         for who, s in (("Pixie", p), ("floor", f)):
             if s.get(key):
                 noise.append((spread(s[key]), f"{short}, {who}"))
     if handback:
+        target, held = judged("handback", median(handback), None)
         out.append(f"| hand-back: `gio open` of the redirect → profile drawn (observed in the page; "
-                   f"the floor has no sign-in) | {cell(handback, 'ms')} | - | - |")
+                   f"the floor has no sign-in) | {target} | {cell(handback, 'ms')} | - | - | {held} |")
         noise.append((spread(handback), "hand-back, Pixie"))
     ps, fs = sizes
-    out.append(f"| release binary size (same profile) | {ps:.1f} MiB | {fs:.1f} MiB | {ps / fs:.2f}× |")
+    target, held = judged("size", ps, fs)
+    out.append(f"| release binary size (same profile) | {target} | {ps:.1f} MiB | {fs:.1f} MiB | "
+               f"{ps / fs:.2f}× | {held} |")
     out.append("")
     noise.sort()
     if noise:

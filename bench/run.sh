@@ -64,3 +64,12 @@ echo
 echo "## The app (release build, under Xvfb; median of $PIXIE_BENCH_RUNS runs, min–max)"
 echo
 PIXIE_APP="$root/target/release/pixie" PIXIE_FLOOR_APP="$root/target/release/pixie-floor" PIXIE_E2E_SCRIPT="$root/bench/app_figures.py" tests/e2e/run.sh | grep -v "^SpiRegistry"
+
+echo
+echo "## What the binary is made of, beside the floor's (cargo bloat, unstripped, release profile)"
+echo
+if command -v cargo-bloat >/dev/null; then
+  bench/size.sh
+else
+  echo "Not measured: \`cargo install cargo-bloat\`, then \`bench/size.sh\`."
+fi
