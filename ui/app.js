@@ -45,8 +45,11 @@
     return letters.join("") || "?";
   }
 
+  // The panel's main action (else its first) among the buttons actually drawn: a button in a
+  // hidden part of the panel cannot take the focus, which would leave it on the page itself.
   function focusFirst(panel) {
-    const target = panel.querySelector("button.primary:not([hidden]), button:not([hidden])");
+    const drawn = [...panel.querySelectorAll("button")].filter((b) => b.getClientRects().length > 0);
+    const target = drawn.find((b) => b.classList.contains("primary")) || drawn[0];
     if (target) target.focus({ preventScroll: true });
   }
 

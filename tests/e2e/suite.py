@@ -24,6 +24,7 @@ import traceback
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.support.wait import WebDriverWait
 
@@ -927,6 +928,65 @@ def scenario_device(w):
     w.wait_phase("signed_out")
 
 
+def scenario_keyboard_alone(w):
+    """The keyboard alone: the focus starts on Sign in and follows every screen; Enter and
+    Space sign in, Escape cancels and closes, Tab reaches each action and the checkbox."""
+    def focused():
+        el = w.d.switch_to.active_element
+        return el.get_attribute("data-testid") or el.get_attribute("id") or el.tag_name
+
+    def press(*keys):
+        w.d.switch_to.active_element.send_keys(*keys)
+
+    def focus_is(testid, what):
+        w.wait_until(lambda: focused() == testid, f"{what} (focus on {testid}, is {focused()})")
+
+    plan(action="hold")
+    w.wait_phase("signed_out")
+    focus_is("sign-in", "the window opens with Sign in focused")
+    press(Keys.TAB)
+    focus_is("device-start", "Tab goes on to the other way to sign in")
+    press(Keys.SHIFT, Keys.TAB)
+    focus_is("sign-in", "Shift+Tab comes back")
+
+    before = len(auth_urls())
+    press(Keys.ENTER)
+    w.wait_until(lambda: len(auth_urls()) > before, "Enter opened the browser")
+    w.wait_phase("authorizing")
+    focus_is("cancel", "while waiting, Cancel has the focus")
+    press(Keys.ESCAPE)
+    w.wait_phase("signed_out")
+    focus_is("sign-in", "after Escape the focus is back on Sign in")
+
+    before = len(auth_urls())
+    press(Keys.SPACE)
+    w.wait_until(lambda: len(auth_urls()) > before, "Space opened the browser")
+    w.wait_phase("authorizing")
+    deliver(login(auth_urls()[-1]))
+    w.wait_phase("signed_in")
+    focus_is("sign-out", "signed in, Sign out has the focus")
+    press(Keys.TAB)
+    focus_is("sign-out-browser", "Tab reaches the checkbox")
+    press(Keys.SPACE)
+    w.wait_until(lambda: w.el("sign-out-browser").is_selected(), "Space ticks it")
+    press(Keys.SPACE)
+    w.wait_until(lambda: not w.el("sign-out-browser").is_selected(), "and unticks it")
+    press(Keys.TAB)
+    focus_is("add-account", "Tab reaches Add another account")
+    press(Keys.TAB)
+    focus_is("show-flow", "and the flow of the sign-in")
+    press(Keys.ENTER)
+    w.wait_until(lambda: w.visible("flow-panel"), "Enter opens the flow panel")
+    focus_is("flow-close", "the flow panel opens with Close focused")
+    press(Keys.ESCAPE)
+    w.wait_until(lambda: not w.visible("flow-panel"), "Escape closes it")
+    focus_is("sign-out", "the focus goes back to the signed-in screen")
+    w.d.save_screenshot(os.path.join(OUT, "keyboard-signed-in.png"))
+    press(Keys.ENTER)
+    w.wait_phase("signed_out")
+    focus_is("sign-in", "signed out, Sign in has the focus again")
+
+
 def scenario_waiting_ways(w):
     """While waiting for the browser: the time left and the paste box at once; "Copy the
     sign-in link", "Open the browser again" and "Try the loopback way" each sign in."""
@@ -1231,6 +1291,7 @@ SCENARIOS = [
     ("several accounts: add, switch, restart, sign out of one and of all", scenario_accounts),
     ("sign in on another device with the code or the QR code", windowed(scenario_device)),
     ("waiting: copy the link, open the browser again, or the loopback way", windowed(scenario_waiting_ways)),
+    ("the keyboard alone: focus follows each screen; Enter, Space, Escape and Tab do the rest", windowed(scenario_keyboard_alone)),
     ("without D-Bus the keyring error is shown and sign-in still works", scenario_no_dbus),
     ("a misbehaving provider gets plain words and a way back", scenario_hostile_provider),
     ("oidc-provider in both redirect modes through the picker", scenario_interop_both_modes),
