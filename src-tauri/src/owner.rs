@@ -79,6 +79,25 @@ pub struct Owner {
     browser: Arc<dyn Browser>,
     window: Arc<dyn Window>,
     cache_dir: Option<PathBuf>,
+    /// The sessions whose refresh is at the provider now (one at a time per session).
+    refreshing: Mutex<std::collections::HashSet<u64>>,
+}
+
+/// A session's refresh in flight; the session is free for the next one when this is dropped.
+struct InFlight<'a> {
+    owner: &'a Owner,
+    epoch: u64,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut set = self
+            .owner
+            .refreshing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        set.remove(&self.epoch);
+    }
 }
 
 fn spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
@@ -116,7 +135,6 @@ fn to_revoke(
     Some(StoredSession {
         provider_id: provider.config().id.clone(),
         issuer: provider.issuer().to_owned(),
-        // The subject finds this run's DPoP key (RFC 9449) when nothing was kept.
         subject: kept
             .map(|k| k.subject.clone())
             .or_else(|| tokens.map(|t| t.subject.as_str().to_owned()))
@@ -124,7 +142,11 @@ fn to_revoke(
         refresh_token,
         access_token,
         id_token: None,
-        dpop_key: kept.and_then(|k| k.dpop_key.clone()),
+        // RFC 9449 §4: the revocation request is proven with the key the tokens are bound
+        // to, which travels with them when nothing was kept.
+        dpop_key: kept
+            .and_then(|k| k.dpop_key.clone())
+            .or_else(|| tokens.and_then(|t| t.dpop_key.clone())),
     })
 }
 
@@ -165,6 +187,7 @@ impl Owner {
             browser,
             window,
             cache_dir,
+            refreshing: Mutex::default(),
         })
     }
 
@@ -718,9 +741,15 @@ impl Owner {
         });
     }
 
-    /// Refresh session `epoch`: single-flight and in order with sign-out (the lock), the
-    /// rotated refresh token written to the keyring before the new access token is used.
+    /// Refresh session `epoch`: one at a time per session, the round trip to the provider
+    /// made without the lock (the window, a sign-in and a sign-out never wait for a slow
+    /// provider), then, under the lock and in order with sign-out, the rotated refresh token
+    /// written to the keyring before the new access token is used. Tokens that come back for
+    /// a session that ended meanwhile are revoked, never kept.
     pub async fn refresh(self: &Arc<Self>, epoch: u64) {
+        let Some(_in_flight) = self.start_refresh(epoch) else {
+            return; // this session's refresh is already at the provider
+        };
         let provider_id = {
             let m = self.machine.lock().await;
             match m.account(epoch) {
@@ -736,9 +765,12 @@ impl Owner {
             Ok(p) => p,
             Err(e) => return self.offline(epoch, &e).await,
         };
-        let mut m = self.machine.lock().await;
-        let Some(kept) = m.account(epoch).and_then(|a| a.kept.clone()) else {
-            return; // signed out while the provider was being reached
+        let kept = {
+            let m = self.machine.lock().await;
+            match m.account(epoch).and_then(|a| a.kept.clone()) {
+                Some(kept) => kept,
+                None => return, // signed out while the provider was being reached
+            }
         };
         let mut result = provider.refresh(&kept).await;
         // Design: on invalid_grant re-read the store; another writer may have rotated it.
@@ -751,6 +783,28 @@ impl Owner {
             && stored.refresh_token != kept.refresh_token
         {
             result = provider.refresh(&stored).await;
+        }
+        let mut m = self.machine.lock().await;
+        let still_kept = m
+            .account(epoch)
+            .and_then(|a| a.kept.as_ref())
+            .is_some_and(|k| k.refresh_token == kept.refresh_token);
+        if !still_kept {
+            // Signed out while the provider answered: what it issued belongs to no session.
+            drop(m);
+            if let Ok(tokens) = result
+                && let Some(orphan) = to_revoke(&provider, Some(&tokens), None)
+            {
+                spawn(async move {
+                    if let Err(e) = provider.revoke(&orphan).await {
+                        tracing::warn!(
+                            code = e.code(),
+                            "revoking a refresh that came too late failed"
+                        );
+                    }
+                });
+            }
+            return;
         }
         let tokens = match result {
             Ok(t) => t,
@@ -798,6 +852,12 @@ impl Owner {
         drop(m);
         tracing::info!(ms = crate::since_start_ms(), "session refreshed");
         self.schedule_refresh(epoch, expires_at);
+    }
+
+    /// Mark session `epoch` as refreshing, unless it already is.
+    fn start_refresh(&self, epoch: u64) -> Option<InFlight<'_>> {
+        let mut set = self.refreshing.lock().unwrap_or_else(|p| p.into_inner());
+        set.insert(epoch).then_some(InFlight { owner: self, epoch })
     }
 
     async fn offline(self: &Arc<Self>, epoch: u64, e: &AppError) {

@@ -154,7 +154,7 @@ impl Recorder {
 }
 
 struct Setup {
-    _idp: DevIdp,
+    idp: DevIdp,
     provider: Arc<Provider>,
     keyring: Arc<SlowKeyring>,
     browser: Arc<FakeBrowser>,
@@ -176,6 +176,8 @@ async fn setup(name: &str) -> Setup {
     // DPoP stays on, as the demo provider offers it.
     let (idp, provider) = common::demo_with(pixie_dev_idp::IdpConfig {
         par: false,
+        // Only for the slow token endpoint of one test (the app's own provider refuses).
+        allow_faults: true,
         ..pixie_dev_idp::IdpConfig::default()
     })
     .await;
@@ -184,7 +186,7 @@ async fn setup(name: &str) -> Setup {
     let (browser, window) = (Arc::default(), Arc::default());
     let owner = launch(&provider, &keyring, &browser, &window, &cache);
     Setup {
-        _idp: idp,
+        idp,
         provider,
         keyring,
         browser,
@@ -340,6 +342,50 @@ async fn a_refresh_that_ends_after_sign_out_writes_nothing_back() {
         "rotated once"
     );
     s.assert_nothing_left().await;
+}
+
+/// A refresh waits for the provider without the lock: a sign-out made meanwhile finishes
+/// first (before the refresh's answer, which comes 1.5 s later), and the tokens that answer
+/// brings for the ended session are revoked, never saved.
+#[tokio::test]
+async fn a_slow_refresh_does_not_hold_up_sign_out_and_its_late_tokens_are_dropped() {
+    let s = setup("slow-refresh").await;
+    s.sign_in().await;
+    let epoch = s.owner.machine().await.signed_in_epoch().unwrap();
+    s.idp
+        .set_fault(Some(pixie_dev_idp::Fault::TokenSlow))
+        .await
+        .unwrap();
+    let owner = s.owner.clone();
+    let refresh = tokio::spawn(async move { owner.refresh(epoch).await });
+    // Let the refresh reach the provider's token endpoint.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!refresh.is_finished(), "the refresh waits for the provider");
+    let view = s.owner.sign_out(None, false, false).await;
+    assert_eq!(view.phase, Phase::SignedOut);
+    assert_eq!(
+        s.keyring.ever_saved.lock().unwrap().len(),
+        1,
+        "the sign-out finished before the provider's answer came back (nothing rotated yet)"
+    );
+    assert!(
+        !refresh.is_finished(),
+        "the sign-out did not wait for the refresh"
+    );
+    refresh.await.unwrap();
+    s.idp.set_fault(None).await.unwrap();
+    assert_eq!(s.window.last().phase, Phase::SignedOut);
+    assert_eq!(
+        s.keyring.ever_saved.lock().unwrap().len(),
+        1,
+        "only the sign-in's session was ever saved"
+    );
+    s.assert_nothing_left().await;
+    // The late tokens were revoked (in the background) with everything else of the session.
+    s.wait_until("no session is left at the provider", |s| {
+        s.idp.live_refresh_families() == 0
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -155,6 +155,8 @@ const TABLE: &[(Fault, Want)] = &[
         Fault::TokenStall,
         Want::Refused("network", "could not reach the sign-in provider"),
     ),
+    // Slow, within the timeout: a sign-in, not an error.
+    (Fault::TokenSlow, Want::SignedIn),
     (
         Fault::TokenOversized,
         Want::Refused("response_too_large", "far larger than any real one"),

@@ -80,6 +80,11 @@ pub(crate) async fn token(s: &Shared) -> Option<Response> {
             tokio::time::sleep(std::time::Duration::from_secs(30)).await;
             return None;
         }
+        // Slow but within any client's timeout: the answer is the real one.
+        Fault::TokenSlow => {
+            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+            return None;
+        }
         Fault::TokenOversized => oversized("access_token"),
         Fault::TokenGarbage => garbage(),
         _ => return None,
