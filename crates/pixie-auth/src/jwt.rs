@@ -91,6 +91,19 @@ mod tests {
     }
 
     #[test]
+    fn reads_aud_as_one_string_or_an_array_and_numbers() {
+        let jwt = |payload: &str| format!("{}.{}.sig", b64(r#"{"alg":"RS256"}"#), b64(payload));
+        let one = Jwt::decode(&jwt(r#"{"aud":"a","auth_time":1700000000}"#)).unwrap();
+        assert_eq!(one.audiences(), ["a"]);
+        assert_eq!(one.number("auth_time"), Some(1_700_000_000));
+        let many = Jwt::decode(&jwt(r#"{"aud":["b","a",7],"auth_time":"soon"}"#)).unwrap();
+        assert_eq!(many.audiences(), ["a", "b"], "sorted, strings only");
+        assert_eq!(many.number("auth_time"), None);
+        let none = Jwt::decode(&jwt("{}")).unwrap();
+        assert!(none.audiences().is_empty());
+    }
+
+    #[test]
     fn refuses_what_is_not_a_compact_jws() {
         for bad in [
             String::new(),

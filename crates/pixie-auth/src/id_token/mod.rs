@@ -290,7 +290,11 @@ fn same_as_original(
         Some("aud")
     } else if original.claim("azp") != claims.authorized_party().map(|a| a.as_str()) {
         Some("azp")
-    } else if auth_time.is_some() && original.number("auth_time") != auth_time {
+    } else if let (Some(new), Some(old)) = (auth_time, original.number("auth_time"))
+        && new != old
+    {
+        // "its value MUST represent the time of the original authentication": comparable
+        // only when the original carried one.
         Some("auth_time")
     } else {
         None
