@@ -140,6 +140,9 @@ def driver(kind="desktop"):
             env["PIXIE_BROWSER"] = "/nonexistent/pixie-no-such-browser"
         if kind == "norefresh":
             env["PIXIE_CONFIG"] = norefresh_config()
+        if kind == "dark":
+            # WebKitGTK reports `prefers-color-scheme: dark` under a dark GTK theme.
+            env["GTK_THEME"] = "Adwaita:dark"
         DRIVERS[kind] = Driver(free_port(), free_port(), env, kind)
     return DRIVERS[kind]
 
@@ -749,13 +752,22 @@ INTEROP = {}
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def node_packages():
+    """tests/interop's pinned npm packages (oidc-provider, axe-core), installed with `npm ci`
+    when missing or older than the lockfile (as tests/interop/run.sh does); their folder."""
+    interop = os.path.join(HERE, "..", "interop")
+    stamp = os.path.join(interop, "node_modules", ".package-lock.json")
+    lock = os.path.join(interop, "package-lock.json")
+    if not os.path.exists(stamp) or os.path.getmtime(lock) > os.path.getmtime(stamp):
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=interop, check=True,
+                       stdout=subprocess.DEVNULL)
+    return interop
+
+
 def oidc_provider():
     """oidc-provider (tests/interop, version pinned) on loopback; its issuer URL."""
     if "issuer" not in INTEROP:
-        interop = os.path.join(HERE, "..", "interop")
-        if not os.path.isdir(os.path.join(interop, "node_modules")):
-            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=interop, check=True,
-                           stdout=subprocess.DEVNULL)
+        interop = node_packages()
         log = open(os.path.join(OUT, "oidc-provider.log"), "w")
         proc = subprocess.Popen(
             [os.environ.get("PIXIE_NODE", "node"), os.path.join(interop, "provider.mjs"), "--port", "0", "--verbose"],
@@ -985,6 +997,89 @@ def scenario_keyboard_alone(w):
     press(Keys.ENTER)
     w.wait_phase("signed_out")
     focus_is("sign-in", "signed out, Sign in has the focus again")
+
+
+def axe_violations(w, screen):
+    """What axe-core (npm, pinned in tests/interop/package.json beside oidc-provider) finds on
+    the screen the window shows now, WCAG 2.1 A and AA rules, one line per rule broken."""
+    if not w.d.execute_script("return !!window.axe"):
+        with open(os.path.join(node_packages(), "node_modules", "axe-core", "axe.min.js")) as f:
+            w.d.execute_script(f.read())
+    found = w.d.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const only = {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']};
+        axe.run(document, {runOnly: only, resultTypes: ['violations']}).then(
+          (r) => done(r.violations.map((v) => v.id + ' (' + v.help + '): ' +
+            v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ' ' + (n.failureSummary || '').replace(/\s+/g, ' ')).join('; '))),
+          (e) => done(['axe could not run: ' + e]));
+    """)
+    return [f"{screen}: {v}" for v in found]
+
+
+def check_every_screen(w, theme):
+    """Each screen a person meets, checked by axe-core: signed out, waiting, signed in, the
+    flow panel, the error screen, the device screen."""
+    found = []
+    w.wait_phase("signed_out")
+    found += axe_violations(w, f"{theme}, signed out")
+    plan(action="hold")
+    url = begin_sign_in(w)
+    w.wait_phase("authorizing")
+    found += axe_violations(w, f"{theme}, waiting")
+    deliver(login(url))
+    w.wait_phase("signed_in")
+    w.wait_until(lambda: picture_loaded(w), "the picture has loaded")
+    found += axe_violations(w, f"{theme}, signed in")
+    w.click("show-flow")
+    w.wait_until(lambda: w.visible("flow-panel"), "the flow panel opens")
+    found += axe_violations(w, f"{theme}, the flow panel")
+    w.click("flow-close")
+    w.click("sign-out")
+    w.wait_phase("signed_out")
+    plan(action="deny")
+    begin_sign_in(w)
+    w.wait_phase("failed")
+    found += axe_violations(w, f"{theme}, failed")
+    plan(action="hold")
+    w.click("try-again")
+    w.wait_phase("authorizing")
+    w.click("cancel")
+    w.wait_phase("signed_out")
+    w.wait_until(lambda: w.visible("device-start"), "the other-device way is offered")
+    w.click("device-start")
+    w.wait_phase("device")
+    w.wait_until(lambda: w.visible("device-qr"), "the QR code is drawn")
+    found += axe_violations(w, f"{theme}, another device")
+    w.click("cancel-device")
+    w.wait_phase("signed_out")
+    if theme == "dark":
+        w.d.save_screenshot(os.path.join(OUT, "dark-signed-out.png"))
+    assert not found, "axe-core found:\n" + "\n".join(found)
+
+
+def scenario_accessibility(w):
+    """axe-core (WCAG 2.1 A and AA: names, roles, contrast, …) finds nothing on any screen."""
+    w.wait_phase("signed_out")
+    # First, that it finds what it should: a button with no name, planted for a moment.
+    w.d.execute_script("const b = document.createElement('button'); b.id = 'axe-probe';"
+                       "document.getElementById('signed-out').append(b);")
+    planted = axe_violations(w, "probe")
+    w.d.execute_script("document.getElementById('axe-probe').remove();")
+    assert any("button-name" in v for v in planted), f"axe-core missed a nameless button: {planted}"
+    check_every_screen(w, "light")
+
+
+def scenario_accessibility_dark():
+    """The same in dark mode (GTK_THEME=Adwaita:dark → prefers-color-scheme: dark)."""
+    reset_session()
+    w = Window(kind="dark")
+    try:
+        assert w.d.execute_script("return matchMedia('(prefers-color-scheme: dark)').matches"), \
+            "the window is not in dark mode"
+        check_every_screen(w, "dark")
+    finally:
+        w.close()
+        time.sleep(0.5)
 
 
 def scenario_waiting_ways(w):
@@ -1292,6 +1387,8 @@ SCENARIOS = [
     ("sign in on another device with the code or the QR code", windowed(scenario_device)),
     ("waiting: copy the link, open the browser again, or the loopback way", windowed(scenario_waiting_ways)),
     ("the keyboard alone: focus follows each screen; Enter, Space, Escape and Tab do the rest", windowed(scenario_keyboard_alone)),
+    ("axe-core finds no WCAG 2.1 A/AA violation on any screen", windowed(scenario_accessibility)),
+    ("axe-core finds none in dark mode either", scenario_accessibility_dark),
     ("without D-Bus the keyring error is shown and sign-in still works", scenario_no_dbus),
     ("a misbehaving provider gets plain words and a way back", scenario_hostile_provider),
     ("oidc-provider in both redirect modes through the picker", scenario_interop_both_modes),
