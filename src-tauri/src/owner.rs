@@ -150,6 +150,21 @@ fn to_revoke(
     })
 }
 
+/// A refresh answered after its session ended. Signed out: what the provider issued belongs
+/// to no one and is revoked here. (Replaced by a newer sign-in of the same person, the caller
+/// leaves it alone, as [`Machine::finish`] leaves the earlier session's tokens: a provider
+/// may give both sign-ins one grant, and revoking would end the new session.)
+async fn revoke_late(provider: &Provider, tokens: &Tokens) {
+    if let Some(orphan) = to_revoke(provider, Some(tokens), None)
+        && let Err(e) = provider.revoke(&orphan).await
+    {
+        tracing::warn!(
+            code = e.code(),
+            "revoking a refresh that came too late failed"
+        );
+    }
+}
+
 fn keyring_save_message(e: &KeyringError) -> String {
     format!(
         "Pixie couldn't save your sign-in to the system keyring: {e}. You'll stay signed in until you quit."
@@ -772,40 +787,33 @@ impl Owner {
                 None => return, // signed out while the provider was being reached
             }
         };
-        let mut result = provider.refresh(&kept).await;
-        // Design: on invalid_grant re-read the store; another writer may have rotated it.
-        if let Err(e) = &result
-            && e.is_invalid_grant()
-            && let Ok(Some(stored)) = self
-                .keystore
-                .load(&crate::keystore::account(&kept.provider_id, &kept.subject))
-                .await
-            && stored.refresh_token != kept.refresh_token
-        {
-            result = provider.refresh(&stored).await;
-        }
+        let key = crate::keystore::account(&kept.provider_id, &kept.subject);
+        let result = provider.refresh(&kept).await;
         let mut m = self.machine.lock().await;
         let still_kept = m
             .account(epoch)
             .and_then(|a| a.kept.as_ref())
             .is_some_and(|k| k.refresh_token == kept.refresh_token);
         if !still_kept {
-            // Signed out while the provider answered: what it issued belongs to no session.
+            let signed_in_again = m.account_epochs().iter().any(|(k, _)| *k == key);
             drop(m);
-            if let Ok(tokens) = result
-                && let Some(orphan) = to_revoke(&provider, Some(&tokens), None)
-            {
-                spawn(async move {
-                    if let Err(e) = provider.revoke(&orphan).await {
-                        tracing::warn!(
-                            code = e.code(),
-                            "revoking a refresh that came too late failed"
-                        );
-                    }
-                });
+            if let (Ok(tokens), false) = (result, signed_in_again) {
+                revoke_late(&provider, &tokens).await;
             }
             return;
         }
+        // Design: on invalid_grant re-read the store; another writer may have rotated it.
+        // Under the lock (a rare path): the entry is this account's, and a newer session of
+        // the same person, which would share it, cannot appear meanwhile.
+        let result = match result {
+            Err(e) if e.is_invalid_grant() => match self.keystore.load(&key).await {
+                Ok(Some(stored)) if stored.refresh_token != kept.refresh_token => {
+                    provider.refresh(&stored).await
+                }
+                _ => Err(e),
+            },
+            other => other,
+        };
         let tokens = match result {
             Ok(t) => t,
             Err(e) if e.is_invalid_grant() => {

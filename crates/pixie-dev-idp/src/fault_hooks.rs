@@ -26,6 +26,7 @@ mod off {
     pub(crate) async fn token(_: &Shared) -> Option<Response> {
         None
     }
+    pub(crate) async fn token_answered(_: &Shared) {}
     pub(crate) fn id_token(_: &Shared, _: &Value, _: &str) -> Option<Result<String, String>> {
         None
     }

@@ -70,7 +70,7 @@ faults! {
     TokenErrorMarkup => "token-error-markup": "the token endpoint refuses with markup in the description",
     TokenRedirect => "token-redirect": "the token endpoint answers with a redirect",
     TokenStall => "token-stall": "the token endpoint never answers in time",
-    TokenSlow => "token-slow": "the token endpoint answers, but only after 1.5 s",
+    TokenSlow => "token-slow": "the token endpoint's answer (its work done: a code spent, a refresh token rotated) arrives only after 1.5 s",
     TokenOversized => "token-oversized": "the token endpoint answers with 2 MiB",
     TokenGarbage => "token-garbage": "the token endpoint answers with something that is not JSON",
     PictureHuge => "picture-huge": "the picture is 3 MiB",

@@ -66,6 +66,7 @@ pub(super) async fn token(
         None => token_error(StatusCode::BAD_REQUEST, "invalid_request", "No grant_type."),
     };
     s.persist();
+    fault_hooks::token_answered(&s).await;
     response
 }
 
