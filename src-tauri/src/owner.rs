@@ -760,7 +760,8 @@ impl Owner {
     /// made without the lock (the window, a sign-in and a sign-out never wait for a slow
     /// provider), then, under the lock and in order with sign-out, the rotated refresh token
     /// written to the keyring before the new access token is used. Tokens that come back for
-    /// a session that ended meanwhile are revoked, never kept.
+    /// a session that ended meanwhile are never kept (and revoked after a sign-out: see
+    /// [`revoke_late`]).
     pub async fn refresh(self: &Arc<Self>, epoch: u64) {
         let Some(_in_flight) = self.start_refresh(epoch) else {
             return; // this session's refresh is already at the provider
