@@ -19,7 +19,7 @@ use pixie_auth::device::PendingDeviceSignIn;
 use pixie_auth::loopback::{Answer, LoopbackListener, Reply};
 use pixie_auth::settings::default_redirect_uri;
 use pixie_auth::signin::COMPLETE_DEADLINE;
-use pixie_auth::{PendingSignIn, Provider, SignInHints, StoredSession, Tokens};
+use pixie_auth::{IdTokenError, PendingSignIn, Provider, SignInHints, StoredSession, Tokens};
 use tokio::sync::MutexGuard;
 
 use crate::browser::Browser;
@@ -40,6 +40,7 @@ const RETRY_AFTER: Duration = Duration::from_secs(30);
 pub const NOTICE_PROVIDER_REMOVED: &str =
     "The provider of your saved sign-in is no longer in providers.toml, so Pixie signed you out.";
 pub const NOTICE_OFFLINE: &str = "Pixie couldn't reach the provider to renew your session. It will keep trying; you stay signed in.";
+pub const NOTICE_REFRESH_REFUSED: &str = "The provider's answer when Pixie renewed your session failed Pixie's security checks, so Pixie signed you out. Sign in again.";
 pub const NOTICE_NOT_TOLD: &str =
     "You're signed out of Pixie, but the provider couldn't be told (are you offline?).";
 
@@ -142,6 +143,7 @@ fn to_revoke(
         refresh_token,
         access_token,
         id_token: None,
+        auth_time: None,
         // RFC 9449 §4: the revocation request is proven with the key the tokens are bound
         // to, which travels with them when nothing was kept.
         dpop_key: kept
@@ -806,26 +808,40 @@ impl Owner {
         // Design: on invalid_grant re-read the store; another writer may have rotated it.
         // Under the lock (a rare path): the entry is this account's, and a newer session of
         // the same person, which would share it, cannot appear meanwhile.
-        let result = match result {
+        let (result, used) = match result {
             Err(e) if e.is_invalid_grant() => match self.keystore.load(&key).await {
                 Ok(Some(stored)) if stored.refresh_token != kept.refresh_token => {
-                    provider.refresh(&stored).await
+                    (provider.refresh(&stored).await, stored)
                 }
-                _ => Err(e),
+                _ => (Err(e), kept),
             },
-            other => other,
+            other => (other, kept),
         };
         let tokens = match result {
             Ok(t) => t,
             Err(e) if e.is_invalid_grant() => {
                 return self.end(&mut m, epoch, NOTICE_SESSION_ENDED, true).await;
             }
+            // OIDC Core §3.1.3.7, §12.2: the provider answered, but with an ID token that
+            // fails the checks. The core has revoked what it sent; trying again would only
+            // spend the rotated refresh token. The session ends, and what it kept is revoked.
+            Err(pixie_auth::Error::IdToken(e)) if !matches!(e, IdTokenError::Keys(_)) => {
+                tracing::warn!(error = %e, "a refreshed ID token was refused; session ended");
+                self.end(&mut m, epoch, NOTICE_REFRESH_REFUSED, true).await;
+                drop(m);
+                if let Err(e) = provider.revoke(&used).await {
+                    tracing::warn!(code = e.code(), "could not revoke the refused session");
+                }
+                return;
+            }
             Err(e) => {
                 drop(m);
                 return self.offline(epoch, &AppError::from(e)).await;
             }
         };
-        let next = StoredSession::from_tokens(&provider, &tokens, Some(&kept));
+        // The session the provider just answered for (the keyring's, after a retry) fills
+        // in what the answer may leave out (RFC 6749 §6, OIDC Core §12.2).
+        let next = StoredSession::from_tokens(&provider, &tokens, Some(&used));
         if let Some(next) = &next
             && let Err(e) = self.keystore.save(next).await
         {

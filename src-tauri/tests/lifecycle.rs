@@ -395,6 +395,36 @@ async fn a_slow_refresh_does_not_hold_up_sign_out_and_its_late_tokens_are_droppe
     s.assert_nothing_left().await;
 }
 
+/// OIDC Core §12.2: a refresh answered with an ID token that fails the checks (here an
+/// `azp` the sign-in's had not) ends the session in plain words, leaves nothing behind and no
+/// live refresh token at the provider; it is not taken for being offline, which would retry
+/// with a refresh token the provider has already rotated.
+#[tokio::test]
+async fn a_refused_refreshed_id_token_ends_the_session_and_leaves_nothing() {
+    let s = setup("refused-refresh").await;
+    s.sign_in().await;
+    let epoch = s.owner.machine().await.signed_in_epoch().unwrap();
+    s.idp
+        .set_fault(Some(pixie_dev_idp::Fault::IdTokenOwnAzp))
+        .await
+        .unwrap();
+    s.owner.refresh(epoch).await;
+    s.idp.set_fault(None).await.unwrap();
+    let view = s.window.last();
+    assert_eq!(view.phase, Phase::SignedOut, "{view:?}");
+    let notice = view.notice.map(|n| n.text).unwrap_or_default();
+    assert!(
+        notice.contains("failed Pixie's security checks") && notice.contains("Sign in again"),
+        "{notice}"
+    );
+    assert_eq!(
+        s.idp.live_refresh_families(),
+        0,
+        "what the provider issued with the refused answer is revoked"
+    );
+    s.assert_nothing_left().await;
+}
+
 #[tokio::test]
 async fn without_a_refresh_token_sign_out_revokes_the_access_token_and_ends_the_browser_session() {
     let s = setup("no-refresh").await;
@@ -406,7 +436,21 @@ async fn without_a_refresh_token_sign_out_revokes_the_access_token_and_ends_the_
         .unwrap();
     // A provider that issues no refresh token (no offline_access).
     done.tokens.refresh_token = None;
-    let access = done.tokens.access_token.secret().clone();
+    // The access token as a resource server would see it used, with its DPoP key (RFC 9449:
+    // without the key it is refused whether or not it was revoked).
+    let tokens = pixie_auth::Tokens {
+        access_token: done.tokens.access_token.clone(),
+        refresh_token: None,
+        id_token: None,
+        expires_at: None,
+        subject: done.tokens.subject.clone(),
+        dpop_key: done.tokens.dpop_key.clone(),
+    };
+    assert!(tokens.dpop_key.is_some(), "the demo provider binds tokens");
+    s.provider
+        .user_info(&tokens)
+        .await
+        .expect("the access token works before the sign-out");
     s.owner
         .finish(job.attempt, &job.provider, Ok(done))
         .await
@@ -419,14 +463,6 @@ async fn without_a_refresh_token_sign_out_revokes_the_access_token_and_ends_the_
 
     s.owner.sign_out(None, false, true).await;
     // RFC 7009: the access token is dead at the provider.
-    let tokens = pixie_auth::Tokens {
-        access_token: openidconnect::AccessToken::new(access),
-        refresh_token: None,
-        id_token: None,
-        expires_at: None,
-        subject: openidconnect::SubjectIdentifier::new("ada".into()),
-        dpop_key: None,
-    };
     assert!(s.provider.user_info(&tokens).await.is_err(), "revoked");
     // RP-Initiated Logout: the end-session page was opened, with a state.
     let opened = s.browser.opened.lock().unwrap().clone();

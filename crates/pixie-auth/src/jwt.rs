@@ -51,9 +51,15 @@ impl Jwt {
         self.payload.get(name)?.as_str()
     }
 
-    /// An integer claim of the payload (a NumericDate such as `auth_time`, RFC 7519 §2).
+    /// A NumericDate claim such as `auth_time` (RFC 7519 §2: seconds, possibly with a
+    /// fraction), in whole seconds.
     pub(crate) fn number(&self, name: &str) -> Option<i64> {
-        self.payload.get(name)?.as_i64()
+        let value = self.payload.get(name)?;
+        value.as_i64().or_else(|| {
+            let f = value.as_f64()?;
+            // Within i64 and not NaN, the whole seconds, as chrono's `timestamp()` gives them.
+            (f.is_finite() && f.abs() < 9.0e15).then(|| f.floor() as i64)
+        })
     }
 
     /// The `aud` claim, sorted: one string or an array of strings (RFC 7519 §4.1.3); empty
@@ -65,6 +71,7 @@ impl Jwt {
             _ => Vec::new(),
         };
         out.sort_unstable();
+        out.dedup();
         out
     }
 }
@@ -96,9 +103,11 @@ mod tests {
         let one = Jwt::decode(&jwt(r#"{"aud":"a","auth_time":1700000000}"#)).unwrap();
         assert_eq!(one.audiences(), ["a"]);
         assert_eq!(one.number("auth_time"), Some(1_700_000_000));
-        let many = Jwt::decode(&jwt(r#"{"aud":["b","a",7],"auth_time":"soon"}"#)).unwrap();
-        assert_eq!(many.audiences(), ["a", "b"], "sorted, strings only");
+        let many = Jwt::decode(&jwt(r#"{"aud":["b","a",7,"a"],"auth_time":"soon"}"#)).unwrap();
+        assert_eq!(many.audiences(), ["a", "b"], "a set: sorted, strings only");
         assert_eq!(many.number("auth_time"), None);
+        let decimal = Jwt::decode(&jwt(r#"{"auth_time":1700000000.75}"#)).unwrap();
+        assert_eq!(decimal.number("auth_time"), Some(1_700_000_000));
         let none = Jwt::decode(&jwt("{}")).unwrap();
         assert!(none.audiences().is_empty());
     }

@@ -1,12 +1,13 @@
 //! After the sign-in: what is kept between runs, refreshing it (RFC 6749 §6, OIDC Core §12),
 //! and revoking it (RFC 7009). Signing out at the provider is [`crate::logout`].
 
-use openidconnect::{AccessToken, RefreshToken, SubjectIdentifier};
+use openidconnect::core::CoreTokenResponse;
+use openidconnect::{AccessToken, OAuth2TokenResponse, RefreshToken, SubjectIdentifier};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::error::token_error;
-use crate::id_token::Expect;
+use crate::id_token::{Expect, Original};
 use crate::provider::Provider;
 use crate::settings::Protocol;
 use crate::tokens::{IdToken, Tokens};
@@ -29,9 +30,15 @@ pub struct StoredSession {
     /// expire (GitHub OAuth apps: valid until revoked). Checked at the user API on restore.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_token: Option<AccessToken>,
-    /// The ID token, sent as `id_token_hint` at sign-out.
+    /// The newest ID token, sent as `id_token_hint` at sign-out; a refreshed one must keep
+    /// its `iss`, `aud` and `azp` (OIDC Core §12.2).
     #[serde(default, deserialize_with = "IdToken::lenient")]
     pub id_token: Option<IdToken>,
+    /// When the person authenticated at the provider (the sign-in ID token's `auth_time`,
+    /// OIDC Core §2), kept through every refresh: a refreshed ID token that carries one must
+    /// carry this one (§12.2), even after a refresh whose ID token left it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
     /// The account's DPoP key (RFC 9449): its tokens work only with it. Kept here, in the
     /// keyring, and nowhere else.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -70,11 +77,22 @@ impl StoredSession {
                 .id_token
                 .clone()
                 .or_else(|| previous.and_then(|p| p.id_token.clone())),
+            // The first authentication's time; a session kept before this field was added
+            // takes it from its own ID token.
+            auth_time: match previous {
+                Some(p) => p.auth_time.or_else(|| auth_time_of(p.id_token.as_ref())),
+                None => auth_time_of(tokens.id_token.as_ref()),
+            },
             // RFC 9449 §5: the key the tokens are bound to, through every refresh (a refresh
             // carries the session's own key; a new sign-in brings its own, or none).
             dpop_key: tokens.dpop_key.clone(),
         })
     }
+}
+
+/// The `auth_time` of an ID token Pixie verified when it came (read without verifying again).
+fn auth_time_of(id_token: Option<&IdToken>) -> Option<i64> {
+    crate::jwt::Jwt::decode(&id_token?.compact())?.number("auth_time")
 }
 
 impl Error {
@@ -122,16 +140,38 @@ impl Provider {
                 .map_err(token_error)?,
         };
         let subject = SubjectIdentifier::new(session.subject.clone());
-        let mut tokens = self
-            .verify_token_response(
-                &response,
-                Expect::Refresh(&subject, session.id_token.as_ref()),
-                None,
-            )
-            .await?;
+        let original = Original {
+            subject: &subject,
+            id_token: session.id_token.as_ref(),
+            auth_time: session.auth_time,
+        };
+        let mut tokens = match self
+            .verify_token_response(&response, Expect::Refresh(original), None)
+            .await
+        {
+            Ok(tokens) => tokens,
+            Err(e) => {
+                self.revoke_refused(&response, session).await;
+                return Err(e);
+            }
+        };
         // RFC 9449 §5: refreshed tokens stay bound to the session's key.
         tokens.dpop_key = session.dpop_key.clone();
         Ok(tokens)
+    }
+
+    /// A refresh answer that failed the checks is never used, but the provider has issued
+    /// it (and may have rotated the refresh token): its tokens are revoked (RFC 7009), best
+    /// effort, with the session's DPoP key.
+    async fn revoke_refused(&self, response: &CoreTokenResponse, session: &StoredSession) {
+        let issued = StoredSession {
+            refresh_token: response.refresh_token().cloned(),
+            access_token: Some(response.access_token().clone()),
+            ..session.clone()
+        };
+        if let Err(e) = self.revoke(&issued).await {
+            tracing::warn!(code = e.code(), "could not revoke a refused refresh answer");
+        }
     }
 
     /// A session kept as a non-expiring access token (no refresh token): still accepted at

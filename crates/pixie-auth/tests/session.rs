@@ -3,18 +3,22 @@
 
 mod common;
 
-use pixie_auth::{Error, HttpClient, IdTokenError, Provider, StoredSession};
+use pixie_auth::{Error, HttpClient, IdTokenError, Provider, StoredSession, Tokens};
 use pixie_dev_idp::browser::{Answer, answer};
 use pixie_dev_idp::{DevIdp, Fault, IdpConfig};
 
 async fn signed_in(provider: &Provider) -> StoredSession {
+    let tokens = signed_in_tokens(provider).await;
+    StoredSession::from_tokens(provider, &tokens, None).expect("a refresh token")
+}
+
+async fn signed_in_tokens(provider: &Provider) -> Tokens {
     let pending = provider.start_sign_in().unwrap();
     let redirect = answer(pending.authorization_url().as_str(), Answer::Preset("ada"))
         .await
         .unwrap();
     let cb = pending.validate_callback(&redirect).unwrap();
-    let done = provider.complete(pending, &cb).await.unwrap();
-    StoredSession::from_tokens(provider, &done.tokens, None).expect("a refresh token")
+    provider.complete(pending, &cb).await.unwrap().tokens
 }
 
 #[tokio::test]
@@ -27,6 +31,12 @@ async fn refresh_rotates_and_a_reused_token_revokes_the_family() {
     let second = StoredSession::from_tokens(&provider, &tokens, Some(&first)).unwrap();
     assert_ne!(second.refresh_token, first.refresh_token, "rotated");
     assert_eq!(second.subject, first.subject);
+    // OIDC Core §12.2: the first authentication's time is kept through the refresh.
+    assert!(
+        first.auth_time.is_some(),
+        "the demo provider sends auth_time"
+    );
+    assert_eq!(second.auth_time, first.auth_time);
     // The new access token works at userinfo.
     let (profile, _) = provider.load_profile(&tokens).await.unwrap();
     assert_eq!(profile.name, "Ada Lovelace");
@@ -104,43 +114,45 @@ async fn the_provider_keeps_sessions_across_a_restart_without_storing_tokens() {
 }
 
 /// RFC 9449 §5: each sign-in's tokens are bound to its own key, and the key travels with
-/// them. Two sign-ins of the same person, and a refresh of the first beside the second,
-/// never swap keys (they were once kept in a map by subject, where the last one won).
+/// them. Two sign-ins of the same person, and a refresh of each, never swap keys (they were
+/// once kept in a map by subject, where the last sign-in's key won: the first sign-in's own
+/// tokens were then proven with the second's key and refused).
 #[tokio::test]
 async fn two_sign_ins_of_one_person_keep_their_own_dpop_keys() {
     let (_idp, provider) = common::demo(IdpConfig::default()).await;
-    let first = signed_in(&provider).await;
-    let second = signed_in(&provider).await;
-    let (Some(k1), Some(k2)) = (&first.dpop_key, &second.dpop_key) else {
-        panic!("the demo provider offers DPoP, so each session has a key");
+    let first = signed_in_tokens(&provider).await;
+    let second = signed_in_tokens(&provider).await;
+    let (Some(k1), Some(k2)) = (first.dpop_key.clone(), second.dpop_key.clone()) else {
+        panic!("the demo provider offers DPoP, so each sign-in has a key");
     };
     assert_eq!(first.subject, second.subject);
     assert_ne!(k1, k2, "one key per sign-in");
-
-    // The first session's refresh is proven with its own key, and its new tokens carry it.
-    let refreshed = provider
-        .refresh(&first)
-        .await
-        .expect("refresh of the first");
-    assert_eq!(refreshed.dpop_key.as_ref(), Some(k1));
-    let (profile, _) = provider
-        .load_profile(&refreshed)
-        .await
-        .expect("first works");
+    // The first sign-in's own tokens, used after the second sign-in.
+    let (profile, _) = provider.load_profile(&first).await.expect("first works");
     assert_eq!(profile.name, "Ada Lovelace");
-    // The second, refreshed after it, still works with its own key.
-    let refreshed = provider
-        .refresh(&second)
+    provider.load_profile(&second).await.expect("second works");
+
+    // Each session refreshed, in turn: proven with its own key, and kept with it.
+    let first_kept = StoredSession::from_tokens(&provider, &first, None).unwrap();
+    let second_kept = StoredSession::from_tokens(&provider, &second, None).unwrap();
+    let first_refreshed = provider.refresh(&first_kept).await.expect("first refresh");
+    let second_refreshed = provider
+        .refresh(&second_kept)
         .await
-        .expect("refresh of the second");
-    assert_eq!(refreshed.dpop_key.as_ref(), Some(k2));
+        .expect("second refresh");
+    assert_eq!(first_refreshed.dpop_key.as_ref(), Some(&k1));
+    assert_eq!(second_refreshed.dpop_key.as_ref(), Some(&k2));
+    let first_next =
+        StoredSession::from_tokens(&provider, &first_refreshed, Some(&first_kept)).unwrap();
+    assert_eq!(first_next.dpop_key.as_ref(), Some(&k1));
     provider
-        .load_profile(&refreshed)
+        .load_profile(&first_refreshed)
         .await
-        .expect("second works");
-    // And a session kept from the first refresh holds the first key.
-    let kept = StoredSession::from_tokens(&provider, &refreshed, Some(&second)).unwrap();
-    assert_eq!(kept.dpop_key.as_ref(), Some(k2));
+        .expect("first works after both refreshes");
+    provider
+        .refresh(&first_next)
+        .await
+        .expect("and refreshes again with its own key");
 }
 
 /// OIDC Core §12.2: a refreshed ID token keeps the original's `iss`, `sub`, `aud`, `azp` and

@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 
 use super::error::DpopError;
 
-/// A P-256 private key for DPoP proofs. Cloning shares the key (the session, the pending
-/// sign-in and the provider's per-account memory hold the same one).
+/// A P-256 private key for DPoP proofs. Cloning shares the key (the pending sign-in, the
+/// tokens bound to it and the kept session hold the same one).
 #[derive(Clone)]
 pub struct DpopKey(Arc<SigningKey>);
 

@@ -58,7 +58,7 @@ pub(crate) fn id_token_step(
     let mut checks = Vec::new();
     let sequence = IdTokenCheck::sequence(
         provider.is_multi_tenant(),
-        matches!(expect, Expect::Refresh(..)),
+        matches!(expect, Expect::Refresh(_)),
     );
     for check in sequence {
         let ok = Some(check) != failed;
@@ -68,7 +68,7 @@ pub(crate) fn id_token_step(
                 "no nonce to compare: the device flow sends none",
                 "OIDC Core §3.1.3.7 step 11, RFC 8628 §3.1".to_owned(),
             ),
-            (IdTokenCheck::Nonce, Expect::Refresh(..)) => (
+            (IdTokenCheck::Nonce, Expect::Refresh(_)) => (
                 "no nonce to compare: a refreshed token carries none",
                 "OIDC Core §12.2".to_owned(),
             ),

@@ -37,8 +37,19 @@ pub(crate) enum Expect<'a> {
     /// (OIDC Core §3.1.3.7 step 11 applies "if a nonce value was sent").
     Device,
     /// A refresh (OIDC Core §12.2): an ID token is optional, about the same account, and
-    /// has the `iss`, `aud`, `azp` and `auth_time` of the original one (when it was kept).
-    Refresh(&'a SubjectIdentifier, Option<&'a IdToken>),
+    /// has the `iss`, `aud`, `azp` and `auth_time` of the original one.
+    Refresh(Original<'a>),
+}
+
+/// What a refreshed ID token is compared with (OIDC Core §12.2): the session's account, its
+/// newest ID token (whose `iss`, `aud` and `azp` each refresh had to keep, so they are the
+/// original's), and the time of the original authentication, kept apart because a refreshed
+/// ID token may leave `auth_time` out.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Original<'a> {
+    pub subject: &'a SubjectIdentifier,
+    pub id_token: Option<&'a IdToken>,
+    pub auth_time: Option<i64>,
 }
 
 impl Provider {
@@ -66,7 +77,7 @@ impl Provider {
         let id_token = self.id_token_of(response, expect)?;
         let subject = match (&id_token, expect) {
             (Some(t), _) => self.check(t, response.access_token(), expect, now).await?,
-            (None, Expect::Refresh(subject, _)) => subject.clone(),
+            (None, Expect::Refresh(original)) => original.subject.clone(),
             // Filled in from the user API by the caller (OAuth 2.0 has no ID token).
             (None, _) => SubjectIdentifier::new(String::new()),
         };
@@ -94,7 +105,7 @@ impl Provider {
         }
         match (response.id_token(), expect) {
             (Some(t), _) => Ok(Some(t.clone())),
-            (None, Expect::Refresh(..)) => Ok(None),
+            (None, Expect::Refresh(_)) => Ok(None),
             (None, Expect::SignIn(_) | Expect::Device) => Err(IdTokenError::Missing),
         }
     }
@@ -129,8 +140,8 @@ impl Provider {
         if claims.issue_time() > now + MAX_IAT_SKEW {
             return Err(IdTokenError::IssuedInFuture);
         }
-        if let Expect::Refresh(subject, original) = expect {
-            same_as_original(claims, subject, original)?;
+        if let Expect::Refresh(original) = expect {
+            same_as_original(claims, &original)?;
         }
         check_at_hash(verifier, id_token, claims, access_token)?;
         Ok(claims.subject().clone())
@@ -268,41 +279,41 @@ fn expires_at(
 }
 
 /// OIDC Core §12.2: a refreshed ID token is about the same account, and its `iss`, `aud`,
-/// `azp` (present or absent alike) and `auth_time` are the original one's. The original was
-/// verified when it came; it is read back here without verifying it again.
+/// `azp` (present or absent alike) and `auth_time` are the original one's. The kept ID token
+/// was verified when it came; it is read back here without verifying it again.
 fn same_as_original(
     claims: &CoreIdTokenClaims,
-    subject: &SubjectIdentifier,
-    original: Option<&IdToken>,
+    original: &Original<'_>,
 ) -> Result<(), IdTokenError> {
-    if claims.subject() != subject {
+    if claims.subject() != original.subject {
         return Err(IdTokenError::SubjectChanged);
     }
-    let Some(original) = original.and_then(|t| Jwt::decode(&t.compact())) else {
-        return Ok(());
-    };
-    let mut audiences: Vec<&str> = claims.audiences().iter().map(|a| a.as_str()).collect();
-    audiences.sort_unstable();
-    let auth_time = claims.auth_time().map(|t| t.timestamp());
-    let changed = if original.claim("iss") != Some(claims.issuer().as_str()) {
-        Some("iss")
-    } else if original.audiences() != audiences {
-        Some("aud")
-    } else if original.claim("azp") != claims.authorized_party().map(|a| a.as_str()) {
-        Some("azp")
-    } else if let (Some(new), Some(old)) = (auth_time, original.number("auth_time"))
-        && new != old
-    {
-        // "its value MUST represent the time of the original authentication": comparable
-        // only when the original carried one.
-        Some("auth_time")
-    } else {
-        None
-    };
-    match changed {
-        Some(claim) => Err(IdTokenError::ChangedOnRefresh(claim)),
-        None => Ok(()),
+    let kept = original.id_token.and_then(|t| Jwt::decode(&t.compact()));
+    if let Some(kept) = &kept {
+        let mut audiences: Vec<&str> = claims.audiences().iter().map(|a| a.as_str()).collect();
+        audiences.sort_unstable();
+        audiences.dedup();
+        if kept.claim("iss") != Some(claims.issuer().as_str()) {
+            return Err(IdTokenError::ChangedOnRefresh("iss"));
+        }
+        if kept.audiences() != audiences {
+            return Err(IdTokenError::ChangedOnRefresh("aud"));
+        }
+        if kept.claim("azp") != claims.authorized_party().map(|a| a.as_str()) {
+            return Err(IdTokenError::ChangedOnRefresh("azp"));
+        }
     }
+    // "its value MUST represent the time of the original authentication": comparable only
+    // when the original authentication's time is known.
+    let first = original
+        .auth_time
+        .or_else(|| kept.as_ref().and_then(|k| k.number("auth_time")));
+    if let (Some(new), Some(first)) = (claims.auth_time().map(|t| t.timestamp()), first)
+        && new != first
+    {
+        return Err(IdTokenError::ChangedOnRefresh("auth_time"));
+    }
+    Ok(())
 }
 
 /// OIDC Core §3.1.3.8 / §3.2.2.9: when `at_hash` is present it must match the access token.
@@ -335,7 +346,7 @@ fn claims_of<'t>(
 ) -> Result<&'t CoreIdTokenClaims, ClaimsVerificationError> {
     match expect {
         Expect::SignIn(nonce) => id_token.claims(verifier, nonce),
-        Expect::Device | Expect::Refresh(..) => {
+        Expect::Device | Expect::Refresh(_) => {
             id_token.claims(verifier, |_: Option<&Nonce>| Ok(()))
         }
     }
@@ -357,21 +368,4 @@ fn from_verifier(e: ClaimsVerificationError) -> IdTokenError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn any_expires_in_is_kept_within_a_year() {
-        let now = Utc::now();
-        let huge = std::time::Duration::from_secs(9_000_000_000_000_000);
-        assert_eq!(
-            expires_at(now, Some(huge)),
-            now.checked_add_signed(chrono::TimeDelta::days(366))
-        );
-        assert_eq!(
-            expires_at(now, Some(std::time::Duration::from_secs(3600))),
-            Some(now + chrono::TimeDelta::hours(1))
-        );
-        assert_eq!(expires_at(now, None), None);
-    }
-}
+mod tests;
