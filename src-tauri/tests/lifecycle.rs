@@ -344,6 +344,16 @@ async fn a_refresh_that_ends_after_sign_out_writes_nothing_back() {
     s.assert_nothing_left().await;
 }
 
+/// Signed in as Ada, then the demo provider turned to misbehave with `fault`; the session's
+/// epoch.
+async fn signed_in_then(name: &str, fault: pixie_dev_idp::Fault) -> (Setup, u64) {
+    let s = setup(name).await;
+    s.sign_in().await;
+    let epoch = s.owner.machine().await.signed_in_epoch().unwrap();
+    s.idp.set_fault(Some(fault)).await.unwrap();
+    (s, epoch)
+}
+
 /// A refresh waits for the provider without the lock: a sign-out made meanwhile finishes
 /// first (the provider has rotated the refresh token; its answer comes 1.5 s later), and the
 /// tokens that answer brings for the ended session are revoked, never saved. The sign-out
@@ -351,13 +361,7 @@ async fn a_refresh_that_ends_after_sign_out_writes_nothing_back() {
 /// revokes nothing.
 #[tokio::test]
 async fn a_slow_refresh_does_not_hold_up_sign_out_and_its_late_tokens_are_dropped() {
-    let s = setup("slow-refresh").await;
-    s.sign_in().await;
-    let epoch = s.owner.machine().await.signed_in_epoch().unwrap();
-    s.idp
-        .set_fault(Some(pixie_dev_idp::Fault::TokenSlow))
-        .await
-        .unwrap();
+    let (s, epoch) = signed_in_then("slow-refresh", pixie_dev_idp::Fault::TokenSlow).await;
     let owner = s.owner.clone();
     let refresh = tokio::spawn(async move { owner.refresh(epoch).await });
     // Let the refresh reach the provider's token endpoint.
@@ -401,13 +405,7 @@ async fn a_slow_refresh_does_not_hold_up_sign_out_and_its_late_tokens_are_droppe
 /// with a refresh token the provider has already rotated.
 #[tokio::test]
 async fn a_refused_refreshed_id_token_ends_the_session_and_leaves_nothing() {
-    let s = setup("refused-refresh").await;
-    s.sign_in().await;
-    let epoch = s.owner.machine().await.signed_in_epoch().unwrap();
-    s.idp
-        .set_fault(Some(pixie_dev_idp::Fault::IdTokenOwnAzp))
-        .await
-        .unwrap();
+    let (s, epoch) = signed_in_then("refused-refresh", pixie_dev_idp::Fault::IdTokenOwnAzp).await;
     s.owner.refresh(epoch).await;
     s.idp.set_fault(None).await.unwrap();
     let view = s.window.last();
