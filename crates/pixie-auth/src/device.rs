@@ -23,6 +23,7 @@ mod authorization;
 mod clock;
 pub(crate) mod error;
 mod poll;
+mod steps;
 mod wire;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -31,10 +32,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use url::Url;
 
-pub use authorization::{DEFAULT_INTERVAL, MAX_DEVICE_WAIT, MAX_USER_CODE};
+pub use authorization::{DEFAULT_INTERVAL, DEVICE_CODE_GRANT, MAX_DEVICE_WAIT, MAX_USER_CODE};
 pub use clock::{DeviceClock, SystemClock, VirtualClock};
 pub use error::DeviceError;
-pub use poll::{DEVICE_CODE_GRANT, SLOW_DOWN_STEP};
+pub use poll::SLOW_DOWN_STEP;
 
 use crate::dpop::DpopKey;
 use crate::flow::{Check, FlowStep, FlowTrace, NEVER_SHOWN, Party, short};

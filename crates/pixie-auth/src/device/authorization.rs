@@ -11,6 +11,8 @@ use super::error::DeviceError;
 use super::wire::{error_of, fields, seconds, text};
 use crate::http::is_allowed_url;
 
+/// RFC 8628 §3.4 `grant_type`.
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// RFC 8628 §3.2 `interval`: "If no value is provided, clients MUST use 5 as the default."
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// Longest a device sign-in waits, whatever `expires_in` says (Pixie limit; GitHub and

@@ -5,14 +5,13 @@ use std::time::Duration;
 
 use openidconnect::core::CoreTokenResponse;
 
-use super::authorization::MAX_DEVICE_WAIT;
+use super::authorization::{DEVICE_CODE_GRANT, MAX_DEVICE_WAIT};
+use super::steps::{Run, expired_step, flush, poll_step, refusal_check};
 use super::wire::{error_of, fields, seconds};
 use super::{DeviceError, PendingDeviceSignIn};
-use crate::flow::{Check, FlowStep, FlowTrace, NEVER_SHOWN, Party, short};
+use crate::flow::Check;
 use crate::{Error, HttpError, Provider};
 
-/// RFC 8628 §3.4 `grant_type`.
-pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// RFC 8628 §3.5 `slow_down`: "the interval MUST be increased by 5 seconds".
 pub const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 /// The longest wait between polls after the network failed (Pixie limit).
@@ -40,14 +39,6 @@ impl Outcome {
             Outcome::End(_) => "refused",
         }
     }
-}
-
-/// Consecutive polls with the same answer, drawn as one arrow of the diagram.
-struct Run {
-    outcome: &'static str,
-    polls: u32,
-    interval: Duration,
-    status: Option<crate::flow::HttpExchange>,
 }
 
 /// Read one poll's answer.
@@ -228,112 +219,6 @@ impl Provider {
             }
         }
     }
-}
-
-/// The step drawn when the device code ran out before the person finished (RFC 8628 §3.2).
-fn expired_step(pending: &PendingDeviceSignIn) -> FlowStep {
-    FlowStep::new(
-        Party::App,
-        Party::App,
-        "The code expired before anyone finished",
-    )
-    .check(Check::new(
-        "the device code is still within expires_in",
-        "RFC 8628 §3.2",
-        false,
-        Some(format!("{} s", pending.lifetime.as_secs())),
-    ))
-}
-
-/// The failed check of a poll that ended the sign-in (RFC 8628 §3.5).
-fn refusal_check(e: &Error) -> Check {
-    let (name, spec) = match e {
-        Error::Device(DeviceError::Denied { .. }) => (
-            "the person approved on the other device",
-            "RFC 8628 §3.5 access_denied",
-        ),
-        Error::Device(DeviceError::Expired) => (
-            "the device code is still valid",
-            "RFC 8628 §3.5 expired_token",
-        ),
-        _ => (
-            "the provider accepted the device code",
-            "RFC 8628 §3.5, RFC 6749 §5.2",
-        ),
-    };
-    Check::new(name, spec, false, Some(e.to_string()))
-}
-
-/// The request every poll sends, as the diagram shows it.
-fn poll_step(path: &str, pending: &PendingDeviceSignIn) -> FlowStep {
-    let proof = pending.dpop_key.as_ref().map(|k| {
-        crate::flow::Param::new(
-            "DPoP",
-            format!("proof: ES256, jkt={}", short(&k.thumbprint())),
-        )
-    });
-    FlowStep::new(Party::App, Party::TokenEndpoint, &format!("POST {path}"))
-        .params(proof)
-        .param("grant_type", DEVICE_CODE_GRANT)
-        .param("device_code", short(pending.device_code.secret()))
-        .param("client_id", pending.client_id.clone())
-        .param(
-            "client_secret",
-            if pending.sends_secret {
-                NEVER_SHOWN
-            } else {
-                "(none: public client)"
-            },
-        )
-}
-
-/// Draw a run of same-answer polls as one arrow.
-fn flush(trace: &FlowTrace, path: &str, run: &mut Option<Run>) {
-    let Some(r) = run.take() else {
-        return;
-    };
-    let times = if r.polls == 1 {
-        String::new()
-    } else {
-        format!(" ×{}", r.polls)
-    };
-    let mut step = FlowStep::new(
-        Party::App,
-        Party::TokenEndpoint,
-        &format!("POST {path}{times}: {}", r.outcome),
-    )
-    .param("grant_type", DEVICE_CODE_GRANT)
-    .http(r.status);
-    step = match r.outcome {
-        "authorization_pending" => step.check(Check::new(
-            &format!(
-                "waited at least the interval ({} s) between polls",
-                r.interval.as_secs()
-            ),
-            "RFC 8628 §3.5",
-            true,
-            None,
-        )),
-        "slow_down" => step.check(Check::new(
-            &format!(
-                "interval raised by 5 s and kept: every {} s from now on",
-                r.interval.as_secs()
-            ),
-            "RFC 8628 §3.5 slow_down",
-            true,
-            None,
-        )),
-        _ => step.check(Check::new(
-            &format!(
-                "polling less often after no answer: every {} s",
-                r.interval.as_secs()
-            ),
-            "RFC 8628 §3.5",
-            true,
-            None,
-        )),
-    };
-    trace.push(step.note("The person has not finished on the other device yet."));
 }
 
 /// The interval after an answer: `slow_down` adds 5 s (or takes GitHub's named interval
