@@ -16,6 +16,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+#[path = "common/github.rs"]
+mod github_api;
+
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -34,7 +37,6 @@ use clock::GatedClock;
 const CLIENT_ID: &str = "Iv1.pixie";
 const DEVICE_CODE: &str = "3584d83530557fdd1f46af8289938c8ef79f9dc5";
 const USER_CODE: &str = "WDJB-MJHT";
-const ACCESS_TOKEN: &str = "gho_16C7e42F292c6912E7710c838347Ae178B4a";
 const ERRORS: &str = "https://docs.github.com/developers/apps/authorizing-oauth-apps#error-codes-for-the-device-flow";
 
 /// What the person did on GitHub's device page.
@@ -229,7 +231,7 @@ async fn access_token(
             Person::Authorized => {
                 g.token_issued = true;
                 vec![
-                    ("access_token", json!(ACCESS_TOKEN)),
+                    ("access_token", json!(github_api::ACCESS_TOKEN)),
                     ("token_type", json!("bearer")),
                     ("scope", json!("read:user,user:email")),
                 ]
@@ -279,36 +281,8 @@ async fn device_page(
 
 /// `GET /user` (api.github.com), which wants a User-Agent and the token.
 async fn user(State(s): State<GhState>, headers: HeaderMap) -> Response {
-    if headers.get(header::USER_AGENT).is_none() {
-        return (StatusCode::FORBIDDEN, "Request forbidden by administrative rules. Please make sure your request has a User-Agent header").into_response();
-    }
-    let bearer = format!("Bearer {ACCESS_TOKEN}");
-    if headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        != Some(bearer.as_str())
-    {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"message": "Bad credentials"})),
-        )
-            .into_response();
-    }
     let base = s.lock().unwrap().base.clone();
-    Json(
-        json!({"login": "octocat", "id": 583231, "node_id": "MDQ6VXNlcjU4MzIzMQ==",
-        "avatar_url": format!("{base}/u/583231"), "type": "User", "name": "The Octocat",
-        "company": "@github", "email": null}),
-    )
-    .into_response()
-}
-
-async fn avatar() -> Response {
-    (
-        [(header::CONTENT_TYPE, "image/png")],
-        pixie_dev_idp::avatar_png("octocat"),
-    )
-        .into_response()
+    github_api::user(&base, &headers)
 }
 
 /// A GitHub-shaped server and Pixie's provider for it: the `github` template with its
@@ -321,7 +295,7 @@ async fn github(setup: impl FnOnce(&mut Gh)) -> (GhState, Provider) {
         .route("/login/oauth/access_token", post(access_token))
         .route("/login/device", post(device_page))
         .route("/user", get(user))
-        .route("/u/583231", get(avatar))
+        .route("/u/583231", get(github_api::avatar))
         .with_state(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -8,6 +8,9 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+#[path = "common/github.rs"]
+mod github_api;
+
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -335,7 +338,7 @@ async fn gh_token(
         && form.get("client_secret").map(String::as_str) == Some("gh-secret")
         && form.get("code_verifier").map(|v| s256(v)) == Some(s.lock().unwrap().challenge.clone());
     let body = if ok {
-        json!({"access_token": "gho_16C7e42F292c6912E7710c838347Ae178B4a", "scope": "read:user,user:email", "token_type": "bearer"})
+        json!({"access_token": github_api::ACCESS_TOKEN, "scope": "read:user,user:email", "token_type": "bearer"})
     } else {
         json!({"error": "bad_verification_code", "error_description": "The code passed is incorrect or expired.", "error_uri": "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#bad-verification-code"})
     };
@@ -354,35 +357,8 @@ async fn gh_token(
 }
 
 async fn gh_user(State(s): State<GhState>, headers: HeaderMap) -> Response {
-    if headers.get(header::USER_AGENT).is_none() {
-        return (StatusCode::FORBIDDEN, "Request forbidden by administrative rules. Please make sure your request has a User-Agent header").into_response();
-    }
-    if headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        != Some("Bearer gho_16C7e42F292c6912E7710c838347Ae178B4a")
-    {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"message": "Bad credentials"})),
-        )
-            .into_response();
-    }
     let base = s.lock().unwrap().base.clone();
-    Json(
-        json!({"login": "octocat", "id": 583231, "node_id": "MDQ6VXNlcjU4MzIzMQ==",
-        "avatar_url": format!("{base}/u/583231"), "type": "User", "name": "The Octocat",
-        "company": "@github", "email": null}),
-    )
-    .into_response()
-}
-
-async fn gh_avatar() -> Response {
-    (
-        [(header::CONTENT_TYPE, "image/png")],
-        pixie_dev_idp::avatar_png("octocat"),
-    )
-        .into_response()
+    github_api::user(&base, &headers)
 }
 
 /// A GitHub-shaped server and Pixie's provider for it (the `github` template, its issuer and
@@ -392,7 +368,7 @@ async fn github() -> (GhState, Provider) {
     let router = Router::new()
         .route("/login/oauth/access_token", post(gh_token))
         .route("/user", get(gh_user))
-        .route("/u/583231", get(gh_avatar))
+        .route("/u/583231", get(github_api::avatar))
         .with_state(state.clone());
     let base = serve(router).await;
     state.lock().unwrap().base = base.clone();
