@@ -16,7 +16,10 @@ use pixie_auth::settings::{RedirectMode, default_redirect_uri};
 
 #[path = "interop/harness.rs"]
 mod harness;
-use harness::{Interop, configured, configured_at, discover, interop, loopback_sign_in, person};
+use harness::{
+    Interop, assert_picture_fetched, configured, configured_at, discover, interop,
+    loopback_sign_in, person,
+};
 
 #[path = "interop/device.rs"]
 mod device;
@@ -61,14 +64,7 @@ async fn deep_link_sign_in_refresh_revoke_and_logout() {
         .expect("signed in");
     assert_eq!(done.profile.name, "Ada Lovelace");
     assert_eq!(done.profile.email.as_deref(), Some("ada@example.org"));
-    assert!(
-        done.profile
-            .picture_data_url
-            .as_deref()
-            .is_some_and(|p| p.starts_with("data:image/png;base64,")),
-        "the picture was fetched: {:?}",
-        done.picture_error
-    );
+    assert_picture_fetched(&done);
     assert!(done.picture_error.is_none());
 
     // RFC 6749 §6: refresh, rotated by oidc-provider; the old token is then dead.

@@ -12,7 +12,9 @@ use std::time::Duration;
 use pixie_auth::flow::Party;
 use pixie_auth::{DeviceError, Error, PendingDeviceSignIn, Provider, StoredSession};
 
-use super::{Interop, configured, configured_at, discover, interop, person};
+use super::{
+    Interop, assert_picture_fetched, configured, configured_at, discover, interop, person,
+};
 
 /// A guard, not a speed target: a core that never got its answer would poll until the code
 /// expires (ten minutes); fail with a reason instead.
@@ -109,14 +111,7 @@ async fn a_person_on_another_device_signs_pixie_in_at_oidc_provider() {
     assert_eq!(done.profile.name, "Grace Hopper");
     assert_eq!(done.profile.subject, "grace");
     assert_eq!(done.profile.email.as_deref(), Some("grace@example.org"));
-    assert!(
-        done.profile
-            .picture_data_url
-            .as_deref()
-            .is_some_and(|p| p.starts_with("data:image/png;base64,")),
-        "the picture was fetched: {:?}",
-        done.picture_error
-    );
+    assert_picture_fetched(&done);
     assert!(done.tokens.id_token.is_some());
     assert_eq!(done.tokens.subject.as_str(), "grace");
 

@@ -7,7 +7,9 @@ use std::process::Command;
 
 use pixie_auth::config;
 use pixie_auth::loopback::LoopbackListener;
-use pixie_auth::{HttpClient, PendingSignIn, Provider, ProviderConfig, ValidatedCallback};
+use pixie_auth::{
+    HttpClient, PendingSignIn, Provider, ProviderConfig, SignedIn, ValidatedCallback,
+};
 
 #[derive(Clone)]
 pub struct Interop {
@@ -98,4 +100,16 @@ pub async fn loopback_sign_in(
     });
     let callback = listener.accept(pending).await.expect("the redirect");
     (callback, browser.await.unwrap())
+}
+
+/// The person's picture came with the sign-in, re-encoded by Pixie as a PNG `data:` URL.
+pub fn assert_picture_fetched(done: &SignedIn) {
+    assert!(
+        done.profile
+            .picture_data_url
+            .as_deref()
+            .is_some_and(|p| p.starts_with("data:image/png;base64,")),
+        "the picture was fetched: {:?}",
+        done.picture_error
+    );
 }
