@@ -403,18 +403,7 @@ async fn sign_in_with_slow_down(form_always: bool, named: u64) {
     let done = done.expect("signed in with GitHub's device flow");
 
     // The same user API, picture and account path as GitHub's code flow.
-    assert_eq!(done.profile.name, "The Octocat", "{what}");
-    assert_eq!(done.profile.subject, "583231");
-    assert_eq!(done.tokens.subject.as_str(), "583231");
-    assert!(done.tokens.id_token.is_none());
-    assert!(
-        done.profile
-            .picture_data_url
-            .as_deref()
-            .is_some_and(|d| d.starts_with("data:image/png;base64,")),
-        "{what}: {:?}",
-        done.picture_error
-    );
+    github_api::assert_signed_in_as_octocat(&done, &what);
 
     // RFC 8628 §3.5: every wait at least the interval; after slow_down the interval GitHub
     // named, kept for every later poll. GitHub never saw an early poll.

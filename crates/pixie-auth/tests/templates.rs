@@ -428,16 +428,7 @@ async fn github_signs_in_without_openid_and_takes_the_account_from_its_user_api(
         .complete(pending, &callback)
         .await
         .expect("signed in");
-    assert_eq!(done.profile.name, "The Octocat");
-    assert_eq!(done.profile.subject, "583231");
-    assert_eq!(done.tokens.subject.as_str(), "583231");
-    assert!(done.tokens.id_token.is_none());
-    assert!(
-        done.profile
-            .picture_data_url
-            .as_deref()
-            .is_some_and(|d| d.starts_with("data:image/png;base64,"))
-    );
+    github_api::assert_signed_in_as_octocat(&done, "GitHub's code flow");
 
     // No refresh token and no expiry: the access token is what is kept (keyring only), and
     // the next launch checks it at the user API.

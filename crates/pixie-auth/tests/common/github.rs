@@ -8,6 +8,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use pixie_auth::SignedIn;
+
 /// The access token the servers issue (the shape of a GitHub OAuth app's `gho_` token).
 pub const ACCESS_TOKEN: &str = "gho_16C7e42F292c6912E7710c838347Ae178B4a";
 
@@ -43,4 +45,21 @@ pub async fn avatar() -> Response {
         pixie_dev_idp::avatar_png("octocat"),
     )
         .into_response()
+}
+
+/// A sign-in through either server ended as the octocat: the user API's id as the subject,
+/// no ID token (plain OAuth 2.0), and the avatar re-encoded as a PNG `data:` URL.
+pub fn assert_signed_in_as_octocat(done: &SignedIn, what: &str) {
+    assert_eq!(done.profile.name, "The Octocat", "{what}");
+    assert_eq!(done.profile.subject, "583231", "{what}");
+    assert_eq!(done.tokens.subject.as_str(), "583231", "{what}");
+    assert!(done.tokens.id_token.is_none(), "{what}");
+    assert!(
+        done.profile
+            .picture_data_url
+            .as_deref()
+            .is_some_and(|d| d.starts_with("data:image/png;base64,")),
+        "{what}: {:?}",
+        done.picture_error
+    );
 }
